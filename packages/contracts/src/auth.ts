@@ -1,0 +1,21 @@
+/**
+ * What an access token may carry and what each scope allows. Tokens are ES256 JWTs
+ * issued by the user-service and verified by the order-service against its JWKS.
+ */
+export const ACCESS_TOKEN_ALGORITHM = 'ES256'
+/** Audience of every access token: the platform's APIs. */
+export const ACCESS_TOKEN_AUDIENCE = 'order-platform'
+/** 15 minutes: short enough that a leaked token is soon worthless. */
+export const ACCESS_TOKEN_TTL_SECONDS = 900
+
+export const SCOPES = {
+  /** A signed-in person: their own account and their own orders. */
+  user: 'orders',
+  /** A service that moves orders through the state machine (the order-processor). */
+  orderStatusWrite: 'orders:status'
+} as const
+export type Scope = (typeof SCOPES)[keyof typeof SCOPES]
+
+export function hasScope (scopeClaim: unknown, scope: Scope): boolean {
+  return typeof scopeClaim === 'string' && scopeClaim.split(' ').includes(scope)
+}

@@ -1,0 +1,7 @@
+export * from './order-status.ts'
+export * from './order.ts'
+export * from './user.ts'
+export * from './events.ts'
+export * from './errors.ts'
+export * from './auth.ts'
+export * from './topology.ts'

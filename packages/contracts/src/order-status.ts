@@ -1,0 +1,30 @@
+/**
+ * The order state machine: the one place that says which status may follow which.
+ *
+ *   new ──▶ processing ──▶ completed
+ *                     └──▶ failed
+ *
+ * Everything else (including moving a final order, or staying in place) is an
+ * illegal transition, answered with 409 by the order-service.
+ */
+export const ORDER_STATUSES = ['new', 'processing', 'completed', 'failed'] as const
+export type OrderStatus = (typeof ORDER_STATUSES)[number]
+
+const allowedNext: Record<OrderStatus, readonly OrderStatus[]> = {
+  new: ['processing'],
+  processing: ['completed', 'failed'],
+  completed: [],
+  failed: []
+}
+
+export function canTransition (from: OrderStatus, to: OrderStatus): boolean {
+  return allowedNext[from].includes(to)
+}
+
+export function isFinalStatus (status: OrderStatus): boolean {
+  return allowedNext[status].length === 0
+}
+
+/** Why a payment can fail; `failure_reason` is required exactly when the status is `failed`. */
+export const FAILURE_REASONS = ['payment_declined'] as const
+export type FailureReason = (typeof FAILURE_REASONS)[number]

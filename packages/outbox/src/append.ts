@@ -1,0 +1,28 @@
+import type { Kysely, Transaction } from 'kysely'
+import type { OutboxDatabase } from './table.ts'
+
+export interface OutboxMessage {
+  exchange: string
+  routingKey: string
+  payload: unknown
+  /** The request that caused this event; travels as the `x-request-id` AMQP header. */
+  requestId?: string
+}
+
+/**
+ * Appends an event to the outbox. Call it with the transaction that makes the state change,
+ * so both commit or neither does; then wake the relay after the commit.
+ */
+export async function appendToOutbox (trx: Transaction<any> | Kysely<any>, schema: string, message: OutboxMessage): Promise<string> {
+  const headers: Record<string, string> = message.requestId ? { 'x-request-id': message.requestId } : {}
+  const row = await (trx as Kysely<OutboxDatabase>).withSchema(schema).insertInto('outbox')
+    .values({
+      exchange: message.exchange,
+      routing_key: message.routingKey,
+      payload: JSON.stringify(message.payload),
+      headers: JSON.stringify(headers)
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  return row.id
+}

@@ -1,0 +1,3 @@
+export * from './table.ts'
+export * from './append.ts'
+export * from './relay.ts'

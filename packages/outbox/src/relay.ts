@@ -1,0 +1,131 @@
+import type { Kysely } from 'kysely'
+import { sql } from 'kysely'
+import type { Publisher } from 'rabbitmq-client'
+import type { Logger } from 'pino'
+import type { OutboxDatabase } from './table.ts'
+
+export interface OutboxRelayOptions {
+  db: Kysely<any>
+  schema: string
+  /** A publisher created with `confirm: true`: `send` resolves once the broker has the message. */
+  publisher: Publisher
+  log: Logger
+  /** Rows taken per transaction; one confirm wait covers the whole batch. */
+  batchSize?: number
+  /** The safety net: how often to look for rows nobody woke us for (a crashed writer's). */
+  pollIntervalMs?: number
+}
+
+/**
+ * Publishes outbox rows to RabbitMQ, oldest first, and marks them published only after the
+ * broker confirmed them. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so any number of
+ * relays (one in each service process, plus the standalone relay) share the table without
+ * publishing one row twice; a relay that dies mid-batch leaves its rows to the next one
+ * (at-least-once: consumers recognise the `messageId`).
+ *
+ * Wake-up: the writer calls `wake()` right after its commit, in-process, which costs the
+ * database nothing (a NOTIFY inside every order transaction serialises commits); polling
+ * every `pollIntervalMs` catches rows whose writer died before it could wake anyone.
+ */
+export class OutboxRelay {
+  readonly #db: Kysely<OutboxDatabase>
+  readonly #schema: string
+  readonly #publisher: Publisher
+  readonly #log: Logger
+  readonly #batchSize: number
+  readonly #pollIntervalMs: number
+  #running: Promise<void> | undefined
+  #stopping = false
+  #woken = false
+  #wakeUp: (() => void) | undefined
+
+  constructor (options: OutboxRelayOptions) {
+    this.#db = options.db as Kysely<OutboxDatabase>
+    this.#schema = options.schema
+    this.#publisher = options.publisher
+    this.#log = options.log
+    this.#batchSize = options.batchSize ?? 200
+    this.#pollIntervalMs = options.pollIntervalMs ?? 1_000
+  }
+
+  /** Publishes one batch of pending rows; returns how many were published. */
+  async publishPending (): Promise<number> {
+    return await this.#db.transaction().execute(async trx => {
+      const rows = await trx.withSchema(this.#schema).selectFrom('outbox')
+        .select(['id', 'exchange', 'routing_key', 'payload', 'headers'])
+        .where('published_at', 'is', null)
+        .orderBy('created_at')
+        .limit(this.#batchSize)
+        .forUpdate()
+        .skipLocked()
+        .execute()
+      if (rows.length === 0) return 0
+      // All sends go out at once; each resolves on the broker's confirm. A failure rolls the
+      // transaction back, so every row of the batch stays pending and is tried again.
+      await Promise.all(rows.map(async row => {
+        await this.#publisher.send({
+          exchange: row.exchange,
+          routingKey: row.routing_key,
+          messageId: row.id,
+          durable: true,
+          contentType: 'application/json',
+          correlationId: row.headers['x-request-id'],
+          headers: row.headers
+        }, row.payload)
+      }))
+      await trx.withSchema(this.#schema).updateTable('outbox')
+        .set({ published_at: sql<Date>`now()` as unknown as Date })
+        .where('id', 'in', rows.map(r => r.id))
+        .execute()
+      this.#log.debug({ count: rows.length, schema: this.#schema }, 'outbox rows published')
+      return rows.length
+    })
+  }
+
+  /** Ask the loop to look now (call right after committing outbox rows). */
+  wake (): void {
+    this.#woken = true
+    this.#wakeUp?.()
+  }
+
+  start (): void {
+    this.#running ??= this.#loop()
+  }
+
+  /** Finishes the batch in flight, then stops. */
+  async stop (): Promise<void> {
+    this.#stopping = true
+    this.wake()
+    await this.#running
+  }
+
+  async #loop (): Promise<void> {
+    let failures = 0
+    while (!this.#stopping) {
+      this.#woken = false
+      let published = 0
+      try {
+        published = await this.publishPending()
+        failures = 0
+      } catch (err) {
+        failures++
+        this.#log.warn({ err, schema: this.#schema }, 'outbox relay could not publish; rows stay pending')
+      }
+      // A full batch means more may be waiting: go again at once.
+      if (published === this.#batchSize && failures === 0) continue
+      if (this.#woken && failures === 0) continue
+      // After failures, back off (up to the poll interval) instead of spinning.
+      await this.#sleep(failures > 0 ? Math.min(this.#pollIntervalMs, 100 * 2 ** failures) : this.#pollIntervalMs)
+    }
+  }
+
+  async #sleep (ms: number): Promise<void> {
+    if (this.#stopping) return
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(done, ms)
+      function done (): void { clearTimeout(timer); resolve() }
+      this.#wakeUp = done
+    })
+    this.#wakeUp = undefined
+  }
+}

@@ -1,0 +1,31 @@
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+/**
+ * Parses a process's configuration from the environment once, at start-up, with a typebox
+ * schema: defaults filled in, strings converted to numbers, and a clear error naming every
+ * bad variable, so a misconfigured process stops before it serves anything.
+ */
+export function loadConfig<T extends TObject> (schema: T, env: NodeJS.ProcessEnv = process.env): Static<T> {
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(schema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  const candidate = Value.Convert(schema, Value.Default(schema, raw))
+  const problems = [...Value.Errors(schema, candidate)].map(e => `${e.path.slice(1) || '(config)'}: ${e.message}`)
+  if (problems.length > 0) {
+    throw new Error(`Invalid configuration from the environment:\n  ${problems.join('\n  ')}`)
+  }
+  return candidate as Static<T>
+}
+
+/** The variables every service reads. Localhost defaults match this machine's services. */
+export const commonConfigProperties = {
+  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/order_platform' }),
+  AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
+  /** Connections per process; 2 cores serve a handful of busy connections best. */
+  DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 })
+} satisfies TProperties

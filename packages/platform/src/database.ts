@@ -1,0 +1,65 @@
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+
+// int8 (bigint) columns hold money totals in minor units, at most 100 items × 1000 × 10^8 = 10^13,
+// well inside Number's exact range, so parse them as numbers rather than strings.
+const PG_INT8_OID = 20
+const typeParsers = {
+  getTypeParser (oid: number, format?: 'text' | 'binary') {
+    if (oid === PG_INT8_OID) return (value: string) => Number(value)
+    return pg.types.getTypeParser(oid, format as 'text')
+  }
+}
+
+export interface DatabaseOptions {
+  connectionString: string
+  poolSize?: number
+  applicationName?: string
+}
+
+export function createDatabase<DB> (options: DatabaseOptions): Kysely<DB> {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    application_name: options.applicationName,
+    types: typeParsers,
+    // Fail a request quickly with 503 rather than queueing forever while PostgreSQL is away.
+    connectionTimeoutMillis: 5_000
+  })
+  // An idle client that loses its server emits 'error' on the pool; without a listener that
+  // would crash the process. The next query reconnects.
+  pool.on('error', () => {})
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+}
+
+export async function pingDatabase (db: Kysely<any>): Promise<void> {
+  await sql`select 1`.execute(db)
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03'])
+
+/** True for errors that mean "the database is unreachable", as opposed to a bad query. */
+export function isDatabaseUnavailable (error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) return true
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(error.message)
+}
+
+/** Creates the database named in `connectionString` if it does not exist yet (used by `pnpm migrate up`). */
+export async function ensureDatabaseExists (connectionString: string): Promise<boolean> {
+  const target = new URL(connectionString)
+  const name = decodeURIComponent(target.pathname.slice(1))
+  const maintenance = new URL(connectionString)
+  maintenance.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: maintenance.toString() })
+  await client.connect()
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name])
+    if (rowCount) return false
+    await client.query(`create database "${name.replaceAll('"', '""')}"`)
+    return true
+  } finally {
+    await client.end()
+  }
+}

@@ -1,0 +1,28 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { isDatabaseUnavailable } from './database.ts'
+
+/**
+ * One error handler for every service: the full error goes to the log; the client gets
+ * Fastify's error shape, with the real message for 4xx and a generic one for 5xx.
+ */
+export function installErrorHandler (app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    let statusCode = error.statusCode ?? 500
+    let message = error.message
+    if (error.validation) {
+      statusCode = 400
+    } else if (isDatabaseUnavailable(error)) {
+      statusCode = 503
+      message = 'The database is unavailable; nothing was changed. Try again shortly.'
+    }
+    if (statusCode >= 500) {
+      request.log.error({ err: error }, 'request failed')
+      if (statusCode !== 503) message = 'Internal Server Error'
+      if (statusCode === 503) void reply.header('retry-after', '1')
+    } else {
+      request.log.info({ statusCode, reason: message }, 'request rejected')
+    }
+    return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message })
+  })
+}

@@ -1,0 +1,51 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+
+export type ReadinessChecks = Record<string, () => Promise<void> | void>
+
+const CHECK_TIMEOUT_MS = 2_000
+
+/**
+ * `/healthz`: the process is alive. `/readyz`: every dependency it needs answers.
+ * Both are public (no token): the gateway and orchestrators call them.
+ */
+export async function healthRoutes (app: FastifyInstance, opts: { checks: ReadinessChecks }): Promise<void> {
+  app.get('/healthz', {
+    schema: { tags: ['health'], summary: 'The process is alive (public)', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    logLevel: 'warn'
+  }, async () => ({ status: 'ok' as const }))
+
+  app.get('/readyz', {
+    schema: {
+      tags: ['health'],
+      summary: 'Database and broker reachable (public)',
+      response: {
+        200: Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Type.String()) }),
+        503: Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Type.String()) })
+      }
+    },
+    logLevel: 'warn'
+  }, async (_request, reply) => {
+    const results: Record<string, string> = {}
+    await Promise.all(Object.entries(opts.checks).map(async ([name, check]) => {
+      try {
+        await withTimeout(Promise.resolve(check()), CHECK_TIMEOUT_MS)
+        results[name] = 'up'
+      } catch (err) {
+        results[name] = `down: ${(err as Error).message}`
+      }
+    }))
+    const ready = Object.values(results).every(r => r === 'up')
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results })
+  })
+}
+
+async function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms) })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,61 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import sensible from '@fastify/sensible'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { fastifyLoggingOptions } from './logging.ts'
+import { validatorCompiler } from './validation.ts'
+import { installErrorHandler } from './errors.ts'
+import { healthRoutes, type ReadinessChecks } from './health.ts'
+
+/** Bodies over 1 MiB are answered 413 before they are parsed. */
+export const BODY_LIMIT_BYTES = 1024 * 1024
+
+export interface ServiceInstanceOptions {
+  service: string
+  logLevel: string
+}
+
+/**
+ * A Fastify instance as every service builds it: pino logging with request ids, the
+ * body limit, strict validation, typebox types. The service's app plugin is registered on it.
+ */
+export function createServiceInstance (options: ServiceInstanceOptions) {
+  const app = Fastify({
+    ...fastifyLoggingOptions(options.service, options.logLevel),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Behind HAProxy: the client's address comes in X-Forwarded-For.
+    trustProxy: '127.0.0.1',
+    return503OnClosing: true
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler)
+  // Echo the request id so a client can quote it and logs can be joined across services.
+  app.addHook('onSend', async (request, reply) => { void reply.header('x-request-id', request.id) })
+  return app
+}
+export type ServiceInstance = ReturnType<typeof createServiceInstance>
+
+export interface ServiceBasicsOptions {
+  title: string
+  description: string
+  readiness: ReadinessChecks
+}
+
+/**
+ * What every service's app registers first: error shape, @fastify/sensible's reply helpers,
+ * OpenAPI at /docs and the health routes. Not encapsulated, so it applies to every route.
+ */
+export async function registerServiceBasics (app: FastifyInstance, options: ServiceBasicsOptions): Promise<void> {
+  installErrorHandler(app)
+  await app.register(sensible)
+  await app.register(swagger, {
+    openapi: {
+      info: { title: options.title, description: options.description, version: '1.0.0' },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }
+      }
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(healthRoutes, { checks: options.readiness })
+}
