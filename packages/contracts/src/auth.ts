@@ -19,3 +19,6 @@ export type Scope = (typeof SCOPES)[keyof typeof SCOPES]
 export function hasScope (scopeClaim: unknown, scope: Scope): boolean {
   return typeof scopeClaim === 'string' && scopeClaim.split(' ').includes(scope)
 }
+
+/** `iss` of every access token; verifiers pin it. */
+export const ACCESS_TOKEN_ISSUER = 'urn:order-platform:user-service'
