@@ -16,8 +16,10 @@ export async function up (db: Kysely<any>): Promise<void> {
     .addColumn('idempotency_key', 'text')
     // sha256 of the request body, to tell a replay from a different order under the same key.
     .addColumn('request_hash', 'text')
-    .addColumn('created_at', 'timestamptz', col => col.notNull().defaultTo(sql`now()`))
-    .addColumn('updated_at', 'timestamptz', col => col.notNull().defaultTo(sql`now()`))
+    // Millisecond precision, like JavaScript's Date, so a pagination cursor built from a row's
+    // created_at finds exactly that row again.
+    .addColumn('created_at', sql`timestamptz(3)`, col => col.notNull().defaultTo(sql`now()`))
+    .addColumn('updated_at', sql`timestamptz(3)`, col => col.notNull().defaultTo(sql`now()`))
     .execute()
   // Keyset pagination of one user's orders, newest first.
   await db.schema.withSchema('orders').createIndex('orders_user_created_idx')

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import { sql } from 'kysely'
 import type { Publisher } from 'rabbitmq-client'
-import type { Logger } from 'pino'
+import type { Logger } from '@orders/platform'
 import type { OutboxDatabase } from './table.ts'
 
 export interface OutboxRelayOptions {

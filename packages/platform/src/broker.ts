@@ -1,5 +1,6 @@
 import { Connection } from 'rabbitmq-client'
-import type { Logger } from 'pino'
+import type { Logger } from './logging.ts'
+import { topology } from '@orders/contracts'
 
 /**
  * One AMQP connection per process. rabbitmq-client reconnects by itself with back-off and
@@ -10,4 +11,18 @@ export function createBrokerConnection (url: string, connectionName: string, log
   connection.on('error', err => { log.warn({ err }, 'broker connection error (reconnecting)') })
   connection.on('connection', () => { log.info('broker connected') })
   return connection
+}
+
+/**
+ * A confirming publisher that declares the whole topology (exchanges, the processor's queue
+ * and its binding) before its first publish and after every reconnect, so an event is never
+ * published into an exchange that has no queue for it yet (it would be dropped silently).
+ */
+export function createEventPublisher (connection: Connection) {
+  return connection.createPublisher({
+    confirm: true,
+    exchanges: [...topology.exchanges],
+    queues: [...topology.orderProcessingQueue.queues],
+    queueBindings: [...topology.orderProcessingQueue.queueBindings]
+  })
 }

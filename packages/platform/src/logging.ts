@@ -1,5 +1,8 @@
-import type { FastifyServerOptions } from 'fastify'
+import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify'
 import type { LoggerOptions } from 'pino'
+
+/** What the shared plumbing logs with: a Fastify instance's logger or any pino logger. */
+export type Logger = FastifyBaseLogger
 
 /** Never let a credential reach a log line. */
 const redact = [

@@ -1,5 +1,5 @@
 import closeWithGrace from 'close-with-grace'
-import type { Logger } from 'pino'
+import type { Logger } from './logging.ts'
 
 /**
  * On SIGTERM/SIGINT (or a crash) run `close` once: stop taking work, finish what is in

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import type { Connection } from 'rabbitmq-client'
+import { pingDatabase, registerServiceBasics } from '@orders/platform'
+import authentication from './plugins/authentication.ts'
+import ordersRoutes from './routes/orders.ts'
+import { OrderRepository } from './order-repository.ts'
+import type { OrdersDatabase } from './database.ts'
+
+export interface OrderServiceAppOptions {
+  db: Kysely<OrdersDatabase>
+  broker: Connection
+  userServiceUrl: string
+  /** Called after each commit that wrote outbox rows (wakes the in-process relay). */
+  onOutboxCommitted: () => void
+}
+
+/** The order-service as a plugin: the server process and the tests both register it. */
+export default async function orderServiceApp (app: FastifyInstance, options: OrderServiceAppOptions): Promise<void> {
+  await registerServiceBasics(app, {
+    title: 'order-service',
+    description: 'Orders API: place, list and read orders; status changes by the order-processor.',
+    readiness: {
+      database: async () => { await pingDatabase(options.db) },
+      broker: () => { if (!options.broker.ready) throw new Error('not connected to RabbitMQ') }
+    }
+  })
+  await app.register(authentication, { userServiceUrl: options.userServiceUrl })
+  const orderRepository = new OrderRepository({ db: options.db, onOutboxCommitted: options.onOutboxCommitted })
+  await app.register(ordersRoutes, { orderRepository })
+}

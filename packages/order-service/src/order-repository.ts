@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto'
+import { sql, type Kysely, type Selectable } from 'kysely'
+import { appendToOutbox } from '@orders/outbox'
+import {
+  canTransition, EXCHANGES, orderTotal, ROUTING_KEYS,
+  type ChangeOrderStatusBody, type Order, type OrderCreatedV1, type OrderItem, type OrderStatusChangedV1
+} from '@orders/contracts'
+import { ORDERS_SCHEMA, type OrdersDatabase, type OrdersTable } from './database.ts'
+import { decodeCursor, encodeCursor } from './cursor.ts'
+
+export class IdempotencyKeyReusedError extends Error {
+  constructor () { super('This Idempotency-Key was already used with a different request body') }
+}
+
+export class IllegalTransitionError extends Error {
+  constructor (readonly from: string, readonly to: string) {
+    super(`An order in status "${from}" cannot move to "${to}"`)
+  }
+}
+
+export interface CreateOrderInput {
+  userId: string
+  items: OrderItem[]
+  idempotencyKey?: string
+  requestId: string
+}
+
+export interface OrderRepositoryOptions {
+  db: Kysely<OrdersDatabase>
+  /** Called after every commit that wrote outbox rows: wakes the in-process relay. */
+  onOutboxCommitted: () => void
+}
+
+/** Orders and their outbox events; every write is one transaction with its event. */
+export class OrderRepository {
+  readonly #db: Kysely<OrdersDatabase>
+  readonly #onOutboxCommitted: () => void
+
+  constructor (options: OrderRepositoryOptions) {
+    this.#db = options.db.withSchema(ORDERS_SCHEMA)
+    this.#onOutboxCommitted = options.onOutboxCommitted
+  }
+
+  /**
+   * Stores a new order with status `new` and its `order_created` event in one transaction.
+   * With an Idempotency-Key, a replay of the same body returns the stored order
+   * (`created: false`); the same key with another body throws IdempotencyKeyReusedError.
+   */
+  async createWithOutbox (input: CreateOrderInput): Promise<{ order: Order, created: boolean }> {
+    const requestHash = input.idempotencyKey ? hashItems(input.items) : null
+    const result = await this.#db.transaction().execute(async trx => {
+      const inserted = await trx.insertInto('orders')
+        .values({
+          user_id: input.userId,
+          status: 'new',
+          items: JSON.stringify(input.items),
+          total: orderTotal(input.items),
+          idempotency_key: input.idempotencyKey ?? null,
+          request_hash: requestHash
+        })
+        // A concurrent request with the same key waits on the first one's row, then sees it.
+        .onConflict(oc => oc.columns(['user_id', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing())
+        .returningAll()
+        .executeTakeFirst()
+
+      if (!inserted) {
+        const existing = await trx.selectFrom('orders').selectAll()
+          .where('user_id', '=', input.userId)
+          .where('idempotency_key', '=', input.idempotencyKey!)
+          .executeTakeFirstOrThrow()
+        if (existing.request_hash !== requestHash) throw new IdempotencyKeyReusedError()
+        return { order: toOrder(existing), created: false }
+      }
+
+      const order = toOrder(inserted)
+      const event: OrderCreatedV1 = { type: 'order_created', version: 1, occurred_at: order.created_at, data: { order } }
+      await appendToOutbox(trx, ORDERS_SCHEMA, {
+        exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderCreated, payload: event, requestId: input.requestId
+      })
+      return { order, created: true }
+    })
+    if (result.created) this.#onOutboxCommitted()
+    return result
+  }
+
+  async findById (id: string): Promise<Order | undefined> {
+    const row = await this.#db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst()
+    return row && toOrder(row)
+  }
+
+  /** The user's orders, newest first; `cursor` continues after the last order of the previous page. */
+  async listForUser (userId: string, options: { limit: number, cursor?: string }): Promise<{ orders: Order[], nextCursor: string | null }> {
+    let query = this.#db.selectFrom('orders').selectAll()
+      .where('user_id', '=', userId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1)
+    if (options.cursor !== undefined) {
+      const after = decodeCursor(options.cursor)
+      // Keyset pagination: rows strictly older than the last one seen, so orders added
+      // meanwhile (newer) never shift a page.
+      query = query.where(sql<boolean>`(created_at, id) < (${after.createdAt}, ${after.id})`)
+    }
+    const rows = await query.execute()
+    const page = rows.slice(0, options.limit)
+    const last = page.at(-1)
+    return {
+      orders: page.map(toOrder),
+      nextCursor: rows.length > options.limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null
+    }
+  }
+
+  /**
+   * Moves an order along the state machine and records `order_status_changed`, in one
+   * transaction. The row lock serialises concurrent changes of one order, so the
+   * transition is checked against the status that is really there.
+   */
+  async changeStatus (id: string, change: ChangeOrderStatusBody, requestId: string): Promise<Order | undefined> {
+    const order = await this.#db.transaction().execute(async trx => {
+      const current = await trx.selectFrom('orders').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+      if (!current) return undefined
+      if (!canTransition(current.status, change.status)) throw new IllegalTransitionError(current.status, change.status)
+
+      const updated = await trx.updateTable('orders')
+        .set({ status: change.status, failure_reason: change.failure_reason ?? null, updated_at: sql<Date>`now()` as unknown as Date })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      const order = toOrder(updated)
+      const event: OrderStatusChangedV1 = {
+        type: 'order_status_changed', version: 1, occurred_at: order.updated_at, data: { order, previous_status: current.status }
+      }
+      await appendToOutbox(trx, ORDERS_SCHEMA, {
+        exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, payload: event, requestId
+      })
+      return order
+    })
+    if (order) this.#onOutboxCommitted()
+    return order
+  }
+}
+
+function toOrder (row: Selectable<OrdersTable>): Order {
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    status: row.status,
+    items: row.items,
+    total: row.total,
+    failure_reason: row.failure_reason,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString()
+  }
+}
+
+/** Identifies a request body for Idempotency-Key replays (property order does not matter). */
+function hashItems (items: OrderItem[]): string {
+  return createHash('sha256').update(JSON.stringify(items.map(i => [i.sku, i.quantity, i.unit_price]))).digest('hex')
+}

@@ -1,0 +1,80 @@
+import fp from 'fastify-plugin'
+import fastifyJwt from '@fastify/jwt'
+import buildGetJwks from 'get-jwks'
+import type { FastifyRequest, onRequestHookHandler } from 'fastify'
+import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, hasScope, type Scope } from '@orders/contracts'
+
+export interface AccessTokenClaims {
+  sub: string
+  scope?: string
+  client_id?: string
+  iss: string
+  aud: string
+  exp: number
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT { user: AccessTokenClaims }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** An onRequest hook: a valid access token (401 otherwise) carrying one of `scopes` (403 otherwise). */
+    requireScope: (...scopes: Scope[]) => onRequestHookHandler
+  }
+}
+
+// An unknown `kid` makes get-jwks refetch the JWKS (key rotation). Forged tokens with random
+// kids must not turn into a flood of fetches against the user-service: after a miss, further
+// misses within this window are refused without fetching.
+const UNKNOWN_KID_REFETCH_INTERVAL_MS = 5_000
+
+/**
+ * Verifies access tokens against the user-service's JWKS (cached by get-jwks; refetched on an
+ * unknown kid), with the algorithm, issuer and audience pinned.
+ */
+export default fp(async function authentication (app, opts: { userServiceUrl: string }) {
+  const jwks = buildGetJwks({ max: 100, ttl: 10 * 60_000, jwksPath: '/.well-known/jwks.json' })
+  let lastMissAt = 0
+
+  await app.register(fastifyJwt, {
+    decode: { complete: true },
+    secret: async (_request: FastifyRequest, token: any) => {
+      const { kid, alg } = token.header ?? {}
+      if (typeof kid !== 'string' || alg !== ACCESS_TOKEN_ALGORITHM) throw new Error('token has no usable kid')
+      const cacheKey = jwks.generateCacheKey(alg, kid, opts.userServiceUrl.replace(/\/?$/, '/'))
+      if (jwks.cache.get(cacheKey) === undefined && Date.now() - lastMissAt < UNKNOWN_KID_REFETCH_INTERVAL_MS) {
+        throw new Error('unknown kid')
+      }
+      try {
+        return await jwks.getPublicKey({ domain: opts.userServiceUrl, kid, alg })
+      } catch (err) {
+        lastMissAt = Date.now()
+        throw err
+      }
+    },
+    verify: {
+      algorithms: [ACCESS_TOKEN_ALGORITHM],
+      allowedIss: ACCESS_TOKEN_ISSUER,
+      allowedAud: ACCESS_TOKEN_AUDIENCE
+    },
+    messages: {
+      authorizationTokenInvalid: 'The access token is invalid',
+      authorizationTokenUntrusted: 'The access token is not trusted'
+    }
+  })
+
+  app.decorate('requireScope', (...scopes: Scope[]) => async function checkAccessToken (request: FastifyRequest) {
+    try {
+      await request.jwtVerify()
+    } catch (err) {
+      request.log.info({ reason: (err as Error).message }, 'access token rejected')
+      // @fastify/jwt's own 401s say what is wrong (missing, expired); anything else is "invalid".
+      const message = (err as { statusCode?: number }).statusCode === 401 ? (err as Error).message : 'The access token is invalid'
+      throw app.httpErrors.unauthorized(message)
+    }
+    if (!scopes.some(scope => hasScope(request.user.scope, scope))) {
+      throw app.httpErrors.forbidden('This token may not do that')
+    }
+  })
+}, { name: 'authentication' })

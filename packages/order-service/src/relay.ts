@@ -1,0 +1,38 @@
+/**
+ * The standalone outbox relay process for the `orders` schema. The replicas publish their
+ * own events right after commit; this process polls, so rows whose replica died between
+ * commit and publish still go out. Its port serves only /healthz, /readyz and /docs.
+ */
+import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig, pingDatabase, registerServiceBasics } from '@orders/platform'
+import { OutboxRelay } from '@orders/outbox'
+import { RelayConfig } from './config.ts'
+import { ORDERS_SCHEMA, type OrdersDatabase } from './database.ts'
+
+const config = loadConfig(RelayConfig)
+const app = createServiceInstance({ service: 'outbox-relay', logLevel: config.LOG_LEVEL })
+const db = createDatabase<OrdersDatabase>({ connectionString: config.DATABASE_URL, poolSize: 2, applicationName: 'outbox-relay' })
+const broker = createBrokerConnection(config.AMQP_URL, 'outbox-relay', app.log)
+const publisher = createEventPublisher(broker)
+const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher, log: app.log, pollIntervalMs: config.RELAY_POLL_INTERVAL_MS })
+
+await app.register(async instance => {
+  await registerServiceBasics(instance, {
+    title: 'outbox-relay',
+    description: 'Publishes the orders outbox to RabbitMQ. Health endpoints only.',
+    readiness: {
+      database: async () => { await pingDatabase(db) },
+      broker: () => { if (!broker.ready) throw new Error('not connected to RabbitMQ') }
+    }
+  })
+})
+relay.start()
+
+closeOnSignals(app.log, async () => {
+  await relay.stop()
+  await app.close()
+  await publisher.close()
+  await broker.close()
+  await db.destroy()
+})
+
+await app.listen({ host: config.HOST, port: config.PORT })

@@ -1,0 +1,31 @@
+/**
+ * The order-service process (composition root): config, database, broker, the in-process
+ * outbox relay, the HTTP app; and an orderly shutdown on SIGTERM.
+ */
+import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig } from '@orders/platform'
+import { OutboxRelay } from '@orders/outbox'
+import orderServiceApp from './app.ts'
+import { OrderServiceConfig } from './config.ts'
+import { ORDERS_SCHEMA, type OrdersDatabase } from './database.ts'
+
+const config = loadConfig(OrderServiceConfig)
+const app = createServiceInstance({ service: config.INSTANCE_ID, logLevel: config.LOG_LEVEL })
+const db = createDatabase<OrdersDatabase>({ connectionString: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: config.INSTANCE_ID })
+const broker = createBrokerConnection(config.AMQP_URL, config.INSTANCE_ID, app.log)
+const publisher = createEventPublisher(broker)
+// Publishes this replica's events right after each commit; the standalone relay and the
+// other replicas' polls pick up whatever a crash leaves behind.
+const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher, log: app.log.child({ component: 'outbox-relay' }), pollIntervalMs: config.RELAY_POLL_INTERVAL_MS })
+
+await app.register(orderServiceApp, { db, broker, userServiceUrl: config.USER_SERVICE_URL, onOutboxCommitted: () => { relay.wake() } })
+relay.start()
+
+closeOnSignals(app.log, async () => {
+  await app.close() // stops accepting requests and waits for those in flight
+  await relay.stop() // publishes what they committed
+  await publisher.close()
+  await broker.close()
+  await db.destroy()
+})
+
+await app.listen({ host: config.HOST, port: config.PORT })
