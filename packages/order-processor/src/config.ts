@@ -1,0 +1,32 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { commonConfigProperties, loadConfig } from '@orders/platform'
+
+const HttpUrl = (defaultValue?: string) => Type.String({ pattern: '^https?://', ...(defaultValue ? { default: defaultValue } : {}) })
+
+export const ProcessorConfigSchema = Type.Object({
+  AMQP_URL: commonConfigProperties.AMQP_URL,
+  LOG_LEVEL: commonConfigProperties.LOG_LEVEL,
+  HOST: commonConfigProperties.HOST,
+  /** Health and readiness only; the processor serves no API. */
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3005 }),
+  /** The order-service is called through the gateway, like every other client. */
+  GATEWAY_URL: HttpUrl('http://127.0.0.1:8080'),
+  /** Defaults to `${GATEWAY_URL}/oauth/token`. */
+  TOKEN_URL: Type.Optional(HttpUrl()),
+  PROCESSOR_CLIENT_ID: Type.String({ minLength: 1, default: 'order-processor' }),
+  PROCESSOR_CLIENT_SECRET: Type.String({ minLength: 1 }),
+  /** Orders above this total (minor units) are declined; 10 000 000 = 100 000.00. */
+  PAYMENT_LIMIT: Type.Integer({ minimum: 0, default: 10_000_000 }),
+  /** Simulated payment-provider latency before an order is completed. */
+  PROCESSING_DELAY_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 0 }),
+  /** Unacknowledged messages held (and worked on) at once by this process. */
+  PROCESSOR_PREFETCH: Type.Integer({ minimum: 1, maximum: 1000, default: 16 })
+})
+
+export type ProcessorConfig = Omit<Static<typeof ProcessorConfigSchema>, 'TOKEN_URL'> & { TOKEN_URL: string }
+
+export function loadProcessorConfig (env: NodeJS.ProcessEnv = process.env): ProcessorConfig {
+  const config = loadConfig(ProcessorConfigSchema, env)
+  const gatewayUrl = config.GATEWAY_URL.replace(/\/+$/, '')
+  return { ...config, GATEWAY_URL: gatewayUrl, TOKEN_URL: config.TOKEN_URL ?? `${gatewayUrl}/oauth/token` }
+}
