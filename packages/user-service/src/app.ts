@@ -1,0 +1,55 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import { pingDatabase, registerServiceBasics } from '@orders/platform'
+import type { UserServiceConfig } from './config.ts'
+import type { UsersDatabase } from './database.ts'
+import { AccountRepository } from './account-repository.ts'
+import { PasswordHasher, type PasswordHashingCost } from './passwords.ts'
+import { ServiceClients } from './service-clients.ts'
+import { SigningKeys } from './signing-keys.ts'
+import authentication from './plugins/authentication.ts'
+import usersRoutes from './routes/users.ts'
+import loginRoutes from './routes/login.ts'
+import oauthTokenRoutes from './routes/oauth-token.ts'
+import jwksRoutes from './routes/jwks.ts'
+
+export interface UserServiceAppOptions {
+  db: Kysely<UsersDatabase>
+  /** The AMQP connection the outbox relay publishes through; /readyz reports it. */
+  broker: { readonly ready: boolean }
+  /** Called after each commit that wrote outbox rows (wakes the in-process relay). */
+  onOutboxCommitted: () => void
+  config: Pick<UserServiceConfig, 'SERVICE_CLIENTS'>
+  /** argon2 cost; leave unset (the library's defaults) everywhere but tests that say why. */
+  passwordHashingCost?: PasswordHashingCost
+}
+
+/**
+ * The user-service as a plugin: accounts, sign-in and the platform's access tokens. The server
+ * process and the tests both register it on a `createServiceInstance()`.
+ */
+async function userServiceApp (app: FastifyInstance, options: UserServiceAppOptions): Promise<void> {
+  await registerServiceBasics(app, {
+    title: 'user-service',
+    description: 'Accounts and sign-in; issues the ES256 access tokens every service verifies (JWKS at /.well-known/jwks.json).',
+    readiness: {
+      database: async () => { await pingDatabase(options.db) },
+      broker: () => { if (!options.broker.ready) throw new Error('not connected to RabbitMQ') }
+    }
+  })
+
+  const signingKeys = await SigningKeys.open(options.db)
+  const passwords = await PasswordHasher.create(options.passwordHashingCost)
+  const accounts = new AccountRepository({ db: options.db, onOutboxCommitted: options.onOutboxCommitted })
+  const serviceClients = new ServiceClients(options.config.SERVICE_CLIENTS)
+
+  await app.register(authentication, { signingKeys })
+  await app.register(usersRoutes, { accounts, passwords })
+  await app.register(loginRoutes, { accounts, passwords })
+  await app.register(oauthTokenRoutes, { serviceClients })
+  await app.register(jwksRoutes, { signingKeys })
+}
+
+// Not encapsulated: the error handler and health routes belong to the whole instance.
+export default fp(userServiceApp, { name: 'user-service', fastify: '5.x' })

@@ -1,0 +1,59 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { commonConfigProperties, loadConfig } from '@orders/platform'
+import { SCOPES } from '@orders/contracts'
+
+// `orders` is the scope of a signed-in person: its `sub` must be an account id. A service
+// holding it would act as a user it is not, so clients may only be granted service scopes.
+const SERVICE_SCOPES = Object.values(SCOPES).filter(scope => scope !== SCOPES.user)
+
+export const ServiceClient = Type.Object({
+  client_id: Type.String({ minLength: 1, maxLength: 128 }),
+  client_secret: Type.String({ minLength: 1, maxLength: 256 }),
+  scopes: Type.Array(Type.Union(SERVICE_SCOPES.map(scope => Type.Literal(scope))), { minItems: 1, uniqueItems: true })
+}, { additionalProperties: false })
+export type ServiceClient = Static<typeof ServiceClient>
+
+const ServiceClients = Type.Array(ServiceClient)
+
+const UserServiceEnvironment = Type.Object({
+  ...commonConfigProperties,
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
+  /** JSON: `[{"client_id": "...", "client_secret": "...", "scopes": ["orders:status"]}]`. */
+  SERVICE_CLIENTS: Type.String({ default: '[]' })
+})
+
+export type UserServiceConfig = Omit<Static<typeof UserServiceEnvironment>, 'SERVICE_CLIENTS'> & {
+  SERVICE_CLIENTS: ServiceClient[]
+}
+
+/**
+ * The user-service's configuration from the environment. SERVICE_CLIENTS arrives as a JSON
+ * string, so it is parsed and checked here too: a malformed client list stops the process at
+ * start instead of turning every token request into a 401.
+ */
+export function loadUserServiceConfig (env: NodeJS.ProcessEnv = process.env): UserServiceConfig {
+  const config = loadConfig(UserServiceEnvironment, env)
+  return { ...config, SERVICE_CLIENTS: parseServiceClients(config.SERVICE_CLIENTS) }
+}
+
+export function parseServiceClients (json: string): ServiceClient[] {
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch (err) {
+    throw new Error(`Invalid configuration from the environment:\n  SERVICE_CLIENTS: not JSON (${(err as Error).message})`)
+  }
+  // The messages name the path and the rule, never the value: it holds secrets.
+  const problems = [...Value.Errors(ServiceClients, value)].map(e => `SERVICE_CLIENTS${e.path}: ${e.message}`)
+  if (problems.length > 0) {
+    throw new Error(`Invalid configuration from the environment:\n  ${problems.join('\n  ')}`)
+  }
+  const clients = value as ServiceClient[]
+  const ids = clients.map(client => client.client_id)
+  const duplicate = ids.find((id, index) => ids.indexOf(id) !== index)
+  if (duplicate !== undefined) {
+    throw new Error(`Invalid configuration from the environment:\n  SERVICE_CLIENTS: client_id "${duplicate}" appears twice`)
+  }
+  return clients
+}

@@ -1,0 +1,91 @@
+import fp from 'fastify-plugin'
+import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import {
+  ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, ACCESS_TOKEN_TTL_SECONDS, SCOPES, hasScope
+} from '@orders/contracts'
+import type { SigningKeys } from '../signing-keys.ts'
+
+export interface AuthenticationOptions {
+  signingKeys: SigningKeys
+}
+
+const INVALID_TOKEN = 'The access token is invalid'
+const TELLING_ERRORS = new Set(['FST_JWT_NO_AUTHORIZATION_IN_HEADER', 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED'])
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * Issues and verifies the platform's access tokens with @fastify/jwt: ES256 only, signed with
+ * the newest key of users.signing_keys (its kid in the header), issuer and audience pinned.
+ * `app.jwt.sign(claims)` adds iss, aud, iat and exp (ACCESS_TOKEN_TTL_SECONDS).
+ */
+export default fp(async function authentication (app, { signingKeys }: AuthenticationOptions) {
+  await app.register(fastifyJwt, {
+    secret: {
+      private: signingKeys.current.privateKeyPem,
+      // The token names its key. A kid we do not hold is rejected, never guessed: with one
+      // fixed key an attacker could not tell, but with several, picking one would be a bug.
+      public: async (_request: FastifyRequest, token: TokenOrHeader) => {
+        const kid = 'header' in token ? token.header.kid : token.kid
+        const pem = typeof kid === 'string' ? signingKeys.publicKeyPem(kid) : undefined
+        if (pem === undefined) throw new Error('unknown signing key')
+        return pem
+      }
+    },
+    // The header (kid) must reach the key lookup above.
+    decode: { complete: true },
+    sign: {
+      algorithm: ACCESS_TOKEN_ALGORITHM,
+      kid: signingKeys.current.kid,
+      header: { alg: ACCESS_TOKEN_ALGORITHM, typ: 'at+jwt' }, // RFC 9068: an access token, not an ID token
+      iss: ACCESS_TOKEN_ISSUER,
+      aud: ACCESS_TOKEN_AUDIENCE,
+      expiresIn: ACCESS_TOKEN_TTL_SECONDS
+    },
+    verify: {
+      // Pinned, so an HS256 token "signed" with our public key (algorithm confusion) or an
+      // unsigned one is refused whatever its header says.
+      algorithms: [ACCESS_TOKEN_ALGORITHM],
+      allowedIss: ACCESS_TOKEN_ISSUER,
+      allowedAud: ACCESS_TOKEN_AUDIENCE,
+      requiredClaims: ['sub', 'iat', 'exp']
+    },
+    messages: {
+      noAuthorizationInHeaderMessage: 'An access token is required: send "Authorization: Bearer <token>"',
+      authorizationTokenExpiredMessage: 'The access token has expired'
+    }
+  })
+}, { name: 'authentication' })
+
+export interface VerifiedClaims {
+  sub: string
+  scope?: string
+  client_id?: string
+}
+
+/** The claims of the request's bearer token, or a 401 (with the RFC 6750 challenge). */
+export async function verifyAccessToken (request: FastifyRequest, reply: FastifyReply): Promise<VerifiedClaims> {
+  try {
+    return await request.jwtVerify<VerifiedClaims>()
+  } catch (err) {
+    const { code, message } = err as { code?: string, message: string }
+    request.log.info({ reason: message }, 'access token rejected')
+    void reply.header('www-authenticate', 'Bearer')
+    // Missing and expired are worth telling the client; every other failure (malformed, bad
+    // signature, wrong algorithm, unknown kid, wrong issuer) is just "invalid".
+    throw request.server.httpErrors.unauthorized(code !== undefined && TELLING_ERRORS.has(code) ? message : INVALID_TOKEN)
+  }
+}
+
+/**
+ * A signed-in person's token: scope `orders`, `sub` an account id, and no `client_id` (a
+ * service token never stands for a person). Anything else is a valid token that may not do
+ * this: 403.
+ */
+export async function requireUserToken (request: FastifyRequest, reply: FastifyReply): Promise<{ accountId: string }> {
+  const claims = await verifyAccessToken(request, reply)
+  if (!hasScope(claims.scope, SCOPES.user) || claims.client_id !== undefined || !UUID.test(claims.sub)) {
+    throw request.server.httpErrors.forbidden('This needs a signed-in user\'s token; a service token may not do this')
+  }
+  return { accountId: claims.sub }
+}

@@ -1,0 +1,35 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ACCESS_TOKEN_TTL_SECONDS, AccessTokenResponse, LoginBody, SCOPES } from '@orders/contracts'
+import type { AccountRepository } from '../account-repository.ts'
+import type { PasswordHasher } from '../passwords.ts'
+import { BODY_ERRORS, errorResponses } from './error-responses.ts'
+
+export interface LoginRoutesOptions {
+  accounts: AccountRepository
+  passwords: PasswordHasher
+}
+
+const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async (app, { accounts, passwords }) => {
+  app.post('/login', {
+    schema: {
+      tags: ['users'],
+      summary: 'Sign in: exchange email and password for a user access token (public)',
+      description: `Returns an ES256 JWT with scope \`${SCOPES.user}\`, valid for ${ACCESS_TOKEN_TTL_SECONDS} seconds. ` +
+        'A wrong password and an unknown email get the same 401.',
+      body: LoginBody,
+      response: { 200: AccessTokenResponse, ...errorResponses(...BODY_ERRORS, 401) }
+    }
+  }, async (request, reply) => {
+    const { email, password } = request.body
+    const account = await accounts.findByEmail(email)
+    // Always one argon2 verification, also for an unknown email: see PasswordHasher.verify.
+    const passwordMatches = await passwords.verify(account?.passwordHash, password)
+    if (account === undefined || !passwordMatches) return reply.unauthorized('The email or password is wrong')
+
+    const accessToken = app.jwt.sign({ sub: account.id, scope: SCOPES.user })
+    void reply.header('cache-control', 'no-store')
+    return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: ACCESS_TOKEN_TTL_SECONDS }
+  })
+}
+
+export default loginRoutes

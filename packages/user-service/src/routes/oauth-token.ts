@@ -1,0 +1,52 @@
+import formbody from '@fastify/formbody'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifySchemaValidationError } from 'fastify'
+import { ACCESS_TOKEN_TTL_SECONDS, AccessTokenResponse, ClientCredentialsBody } from '@orders/contracts'
+import type { ServiceClients } from '../service-clients.ts'
+import { BODY_ERRORS, errorResponses } from './error-responses.ts'
+
+export interface OAuthTokenRoutesOptions {
+  serviceClients: ServiceClients
+}
+
+/** Messages start with the RFC 6749 §5.2 error code, so OAuth clients' logs say what they expect. */
+function describeInvalidTokenRequest (errors: FastifySchemaValidationError[], dataVar: string): Error {
+  if (errors.some(error => error.instancePath === '/grant_type')) {
+    return new Error('unsupported_grant_type: only "client_credentials" is supported')
+  }
+  return new Error(`invalid_request: ${errors.map(error => `${dataVar}${error.instancePath} ${error.message ?? 'is invalid'}`).join(', ')}`)
+}
+
+const oauthTokenRoutes: FastifyPluginAsyncTypebox<OAuthTokenRoutesOptions> = async (app, { serviceClients }) => {
+  // RFC 6749 token requests are form-encoded. Registered here, so only this route accepts forms.
+  await app.register(formbody)
+
+  app.post('/oauth/token', {
+    schema: {
+      tags: ['oauth'],
+      summary: 'Service token: OAuth2 client-credentials grant (services, with their client_id and client_secret)',
+      description: 'For services only (clients from SERVICE_CLIENTS); people sign in with POST /login. ' +
+        'Form-encoded (RFC 6749) or JSON. Without `scope`, every scope of the client is granted.',
+      consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      body: ClientCredentialsBody,
+      response: { 200: AccessTokenResponse, ...errorResponses(...BODY_ERRORS, 401) }
+    },
+    schemaErrorFormatter: describeInvalidTokenRequest
+  }, async (request, reply) => {
+    const { client_id: clientId, client_secret: clientSecret, scope: requestedScope } = request.body
+    const outcome = serviceClients.grant(clientId, clientSecret, requestedScope)
+    if (!outcome.granted && outcome.reason === 'invalid_client') {
+      return reply.unauthorized('invalid_client: unknown client or wrong client secret')
+    }
+    if (!outcome.granted) {
+      return reply.badRequest('invalid_scope: the requested scope is not granted to this client')
+    }
+
+    const scope = outcome.scopes.join(' ')
+    const accessToken = app.jwt.sign({ sub: outcome.clientId, client_id: outcome.clientId, scope })
+    void reply.header('cache-control', 'no-store')
+    return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: ACCESS_TOKEN_TTL_SECONDS, scope }
+  })
+}
+
+export default oauthTokenRoutes

@@ -1,0 +1,37 @@
+/**
+ * The user-service process (composition root): config, database, broker, the in-process
+ * outbox relay, the HTTP app; and an orderly shutdown on SIGTERM.
+ */
+import { EXCHANGES, topology } from '@orders/contracts'
+import { closeOnSignals, createBrokerConnection, createDatabase, createServiceInstance } from '@orders/platform'
+import { OutboxRelay } from '@orders/outbox'
+import userServiceApp from './app.ts'
+import { loadUserServiceConfig } from './config.ts'
+import { USERS_SCHEMA, type UsersDatabase } from './database.ts'
+
+const SERVICE = 'user-service'
+
+const config = loadUserServiceConfig()
+const app = createServiceInstance({ service: SERVICE, logLevel: config.LOG_LEVEL })
+const db = createDatabase<UsersDatabase>({ connectionString: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: SERVICE })
+const broker = createBrokerConnection(config.AMQP_URL, SERVICE, app.log)
+// Confirms make `send` resolve only once the broker has the message, which is when the relay
+// may mark the row published. The exchange is (re)declared before the first publish.
+const publisher = broker.createPublisher({
+  confirm: true,
+  exchanges: topology.exchanges.filter(exchange => exchange.exchange === EXCHANGES.userEvents).map(exchange => ({ ...exchange }))
+})
+const relay = new OutboxRelay({ db, schema: USERS_SCHEMA, publisher, log: app.log.child({ component: 'outbox-relay' }) })
+
+await app.register(userServiceApp, { db, broker, onOutboxCommitted: () => { relay.wake() }, config })
+relay.start()
+
+closeOnSignals(app.log, async () => {
+  await app.close() // stops accepting requests and waits for those in flight
+  await relay.stop() // publishes what they committed
+  await publisher.close()
+  await broker.close()
+  await db.destroy()
+})
+
+await app.listen({ host: config.HOST, port: config.PORT })
