@@ -1,0 +1,116 @@
+/**
+ * `pnpm dev` — the whole platform on this machine behind the gateway, every process's output
+ * in one terminal. Ctrl-C (or SIGTERM) stops every process it started.
+ *
+ * Environment (doc/ports-and-env.md): DATABASE_URL, AMQP_URL, GATEWAY_PORT and the other
+ * *_PORT variables, LOG_LEVEL, and PROCESSING_DELAY_MS — 500 ms here, so a person can watch
+ * an order move through its states.
+ */
+import { Type } from '@sinclair/typebox'
+import { loadConfig } from '@orders/platform'
+import { createPrefixedWriter, DEFAULT_PORTS, startSystem, type RunningSystem } from './system.ts'
+
+const port = (fallback: number) => Type.Integer({ minimum: 1, maximum: 65535, default: fallback })
+const config = loadConfig(Type.Object({
+  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/order_platform' }),
+  AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
+  LOG_LEVEL: Type.String({ default: 'info' }),
+  PROCESSING_DELAY_MS: Type.Integer({ minimum: 0, default: 500 }),
+  GATEWAY_PORT: port(DEFAULT_PORTS.gateway),
+  USER_SERVICE_PORT: port(DEFAULT_PORTS.userService),
+  ORDER_SERVICE_1_PORT: port(DEFAULT_PORTS.orderService1),
+  ORDER_SERVICE_2_PORT: port(DEFAULT_PORTS.orderService2),
+  RELAY_PORT: port(DEFAULT_PORTS.relay),
+  PROCESSOR_PORT: port(DEFAULT_PORTS.processor),
+  WEB_PORT: port(DEFAULT_PORTS.web),
+  STATS_PORT: port(DEFAULT_PORTS.haproxyStats)
+}))
+
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }
+const write = createPrefixedWriter()
+const log = (source: string, line: string) => { write(source, readableLogLine(line)) }
+
+// First signal: stop in order (also a start still in progress). Second: don't wait any more;
+// the exit hook and the watchdog of scripts/system.ts take the children down. A second
+// signal within a second is the same Ctrl-C passed on by a wrapper (pnpm), not a person.
+const startAborted = new AbortController()
+let requestStop: () => void = () => {}
+const stopRequested = new Promise<void>(resolve => { requestStop = resolve })
+let firstSignalAt = 0
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (startAborted.signal.aborted) {
+      if (Date.now() - firstSignalAt < 1_000) return
+      log('system', `${signal} again: not waiting for the processes any more`)
+      process.exit(130)
+    }
+    firstSignalAt = Date.now()
+    log('system', `${signal}: stopping every process (again to force)`)
+    startAborted.abort()
+    requestStop()
+  })
+}
+
+let system: RunningSystem
+try {
+  system = await startSystem({
+    databaseUrl: config.DATABASE_URL,
+    amqpUrl: config.AMQP_URL,
+    logLevel: config.LOG_LEVEL,
+    processingDelayMs: config.PROCESSING_DELAY_MS,
+    ports: {
+      gateway: config.GATEWAY_PORT,
+      userService: config.USER_SERVICE_PORT,
+      orderService1: config.ORDER_SERVICE_1_PORT,
+      orderService2: config.ORDER_SERVICE_2_PORT,
+      relay: config.RELAY_PORT,
+      processor: config.PROCESSOR_PORT,
+      web: config.WEB_PORT,
+      haproxyStats: config.STATS_PORT
+    },
+    onLog: log,
+    signal: startAborted.signal
+  })
+} catch (err) {
+  if (!startAborted.signal.aborted) {
+    log('system', `could not start the platform: ${(err as Error).message}`)
+    process.exit(1)
+  }
+  log('system', 'stopped before it was ready')
+  process.exit(0)
+}
+
+const { ports } = system
+console.log([
+  '',
+  `Gateway:        ${system.gatewayUrl}`,
+  `API docs:       http://127.0.0.1:${ports.userService}/docs (user-service), http://127.0.0.1:${ports.orderService1}/docs (order-service)`,
+  `HAProxy status: http://127.0.0.1:${ports.haproxyStats}/stats`,
+  `Database:       ${config.DATABASE_URL}`,
+  'Ctrl-C stops everything.',
+  ''
+].join('\n'))
+
+await stopRequested
+await system.stop()
+log('system', 'every process has stopped')
+process.exit(0)
+
+/**
+ * pino's JSON lines as "12:00:01 INFO  message {other fields}" — easier on the eyes in a
+ * terminal; anything else (HAProxy, stack traces) passes through unchanged.
+ */
+function readableLogLine (line: string): string {
+  if (!line.startsWith('{')) return line
+  let entry: Record<string, unknown>
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>
+  } catch {
+    return line
+  }
+  const { level, time, msg, pid: _pid, hostname: _hostname, name: _name, ...rest } = entry
+  if (typeof level !== 'number') return line
+  const clock = typeof time === 'number' ? new Date(time).toTimeString().slice(0, 8) : ''
+  const fields = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : ''
+  return `${clock} ${(LEVELS[level] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${fields}`
+}
