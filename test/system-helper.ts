@@ -1,0 +1,76 @@
+import type { Test } from 'tap'
+import { createTestDatabase, createTestVhost } from '@orders/test-support'
+import { freeSystemPorts, startSystem, type RunningSystem } from '../scripts/system.ts'
+
+/**
+ * The whole platform as `pnpm dev` starts it (migrations, user-service, two order-service
+ * replicas, relay, processor, HAProxy), on free ports, a database and a vhost of its own.
+ * Process output is kept and printed only when a test fails.
+ */
+export async function startTestSystem (t: Test, env: Record<string, string> = {}) {
+  const database = await createTestDatabase({ migrate: false })
+  const vhost = await createTestVhost()
+  const lines: string[] = []
+  let system: RunningSystem
+  try {
+    system = await startSystem({
+      databaseUrl: database.url,
+      amqpUrl: vhost.url,
+      ports: await freeSystemPorts(),
+      processingDelayMs: 0,
+      env,
+      onLog: (source, line) => { lines.push(`${source.padEnd(16)} ${line}`) }
+    })
+  } catch (err) {
+    console.error(lines.join('\n'))
+    await vhost.drop()
+    await database.drop()
+    throw err
+  }
+  t.teardown(async () => {
+    if (!t.passing()) console.error(lines.slice(-300).join('\n'))
+    await system.stop()
+    await vhost.drop()
+    await database.drop()
+  })
+  return { system, db: database.db, lines, gateway: system.gatewayUrl }
+}
+
+export interface HttpAnswer { status: number, body: any, headers: Headers }
+
+export async function call (url: string, init: { method?: string, token?: string, body?: unknown, headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
+  const headers: Record<string, string> = { ...init.headers }
+  if (init.token) headers.authorization = `Bearer ${init.token}`
+  if (init.body !== undefined) headers['content-type'] ??= 'application/json'
+  const response = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+    signal: AbortSignal.timeout(15_000)
+  })
+  const text = await response.text()
+  let body: unknown = text
+  try { body = JSON.parse(text) } catch {}
+  return { status: response.status, body, headers: response.headers }
+}
+
+/** Polls an order (through the gateway) until it reaches one of `statuses`, within a deadline. */
+export async function waitForOrderStatus (gateway: string, token: string, id: string, statuses: string[], timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs
+  const seen: string[] = []
+  for (;;) {
+    const { body } = await call(`${gateway}/orders/${id}`, { token })
+    if (seen.at(-1) !== body.status) seen.push(body.status)
+    if (statuses.includes(body.status)) return { order: body, seen }
+    if (Date.now() > deadline) throw new Error(`order ${id} still ${body.status} after ${timeoutMs} ms (seen: ${seen.join(' → ')})`)
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+}
+
+export async function registerAndLogin (gateway: string, email: string, password = 'correct horse battery') {
+  const registered = await call(`${gateway}/users`, { method: 'POST', body: { email, password } })
+  if (registered.status !== 201) throw new Error(`register answered ${registered.status}: ${JSON.stringify(registered.body)}`)
+  const login = await call(`${gateway}/login`, { method: 'POST', body: { email, password } })
+  if (login.status !== 200) throw new Error(`login answered ${login.status}: ${JSON.stringify(login.body)}`)
+  return { user: registered.body, token: login.body.access_token as string }
+}
