@@ -1,0 +1,37 @@
+# One image for every Node process of the platform (services, relay, processor, migrations);
+# compose.yaml picks the entry point: `node --import tsx <entry point>`, as on a laptop.
+#
+#   docker compose up --build        (the whole platform; see compose.yaml)
+
+# Stage 1: the sources without whatever node_modules the build context carries (a checkout
+# that ran `pnpm install` has them, with symlinks and native builds for the host), plus the
+# manifests alone, so the dependency layer below is rebuilt only when a manifest changes.
+FROM node:20-bookworm-slim AS sources
+WORKDIR /src
+COPY . .
+# chmod: files that are private to their owner in the checkout must be readable by the
+# unprivileged user the processes run as.
+RUN find . -name node_modules -prune -exec rm -rf {} + \
+ && rm -rf .git .tap .data coverage artifacts \
+ && chmod -R a+rX . \
+ && mkdir /manifests \
+ && cp package.json pnpm-lock.yaml pnpm-workspace.yaml /manifests/ \
+ && find packages -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /manifests/ \;
+
+FROM node:20-bookworm-slim
+# argon2 (password hashing) compiles its native addon during `pnpm install`.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+RUN npm install -g pnpm@12.4.2
+
+WORKDIR /app
+COPY --from=sources /manifests/ ./
+# tsx runs the TypeScript sources; it is a (root) devDependency, so dev dependencies stay.
+RUN pnpm install --frozen-lockfile
+COPY --from=sources /src/ ./
+
+# The processes only read /app; they run as the image's unprivileged user.
+USER node
+ENV HOST=0.0.0.0
+CMD ["node", "--import", "tsx", "scripts/migrate.ts", "status"]
