@@ -41,8 +41,9 @@ export function parseServiceClients (json: string): ServiceClient[] {
   let value: unknown
   try {
     value = JSON.parse(json)
-  } catch (err) {
-    throw new Error(`Invalid configuration from the environment:\n  SERVICE_CLIENTS: not JSON (${(err as Error).message})`)
+  } catch {
+    // Not the parser's message: newer engines quote the text around the error, i.e. secrets.
+    throw new Error('Invalid configuration from the environment:\n  SERVICE_CLIENTS: not valid JSON')
   }
   // The messages name the path and the rule, never the value: it holds secrets.
   const problems = [...Value.Errors(ServiceClients, value)].map(e => `SERVICE_CLIENTS${e.path}: ${e.message}`)

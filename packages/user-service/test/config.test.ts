@@ -1,0 +1,45 @@
+import t from 'tap'
+import { loadUserServiceConfig } from '../src/config.ts'
+
+t.test('defaults: port 3001 and no service clients', async t => {
+  const config = loadUserServiceConfig({})
+  t.equal(config.PORT, 3001)
+  t.same(config.SERVICE_CLIENTS, [])
+})
+
+t.test('SERVICE_CLIENTS is read as a JSON list of clients', async t => {
+  const clients = [{ client_id: 'order-processor', client_secret: 's3cret-s3cret', scopes: ['orders:status'] }]
+  const config = loadUserServiceConfig({ SERVICE_CLIENTS: JSON.stringify(clients), PORT: '4001' })
+  t.same(config.SERVICE_CLIENTS, clients)
+  t.equal(config.PORT, 4001)
+})
+
+t.test('a malformed SERVICE_CLIENTS stops the start with a message that names it', async t => {
+  const cases: Array<[string, string]> = [
+    ['not JSON', '[{client_id:'],
+    ['not a list', '{"client_id":"a","client_secret":"b","scopes":["orders:status"]}'],
+    ['a client without a secret', '[{"client_id":"a","scopes":["orders:status"]}]'],
+    ['an unknown scope', '[{"client_id":"a","client_secret":"b","scopes":["admin"]}]'],
+    ['no scopes', '[{"client_id":"a","client_secret":"b","scopes":[]}]'],
+    ['an unknown property', '[{"client_id":"a","client_secret":"b","scopes":["orders:status"],"role":"x"}]'],
+    ['the same client twice', '[{"client_id":"a","client_secret":"b","scopes":["orders:status"]},{"client_id":"a","client_secret":"c","scopes":["orders:status"]}]']
+  ]
+  for (const [name, value] of cases) {
+    t.throws(() => loadUserServiceConfig({ SERVICE_CLIENTS: value }), /SERVICE_CLIENTS/, name)
+  }
+})
+
+t.test('a service client may not be granted the user scope (it would act as a person)', async t => {
+  t.throws(() => loadUserServiceConfig({ SERVICE_CLIENTS: '[{"client_id":"a","client_secret":"b","scopes":["orders"]}]' }), /SERVICE_CLIENTS/)
+})
+
+t.test('the error message never repeats a client secret', async t => {
+  const invalid = [
+    '[{"client_id":"a","client_secret":"very-secret-value","scopes":["admin"]}]',
+    '[{"client_id":"a","client_secret":"very-secret-value" "scopes":["orders:status"]}]'
+  ]
+  for (const value of invalid) {
+    const err = t.throws(() => loadUserServiceConfig({ SERVICE_CLIENTS: value })) as Error
+    t.notMatch(err.message, /very-secret-value/)
+  }
+})

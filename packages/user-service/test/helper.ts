@@ -1,0 +1,96 @@
+import { createPrivateKey, createPublicKey, sign, verify, type JsonWebKey } from 'node:crypto'
+import type { Test } from 'tap'
+import type { Kysely } from 'kysely'
+import { createBrokerConnection, createServiceInstance } from '@orders/platform'
+import { createTestDatabase, resolveServiceUrls, type TestDatabase } from '@orders/test-support'
+import userServiceApp, { type UserServiceAppOptions } from '../src/app.ts'
+import type { ServiceClient } from '../src/config.ts'
+
+export interface UserServiceTestOptions {
+  /** Run on this database (not dropped here); a fresh one of its own otherwise. */
+  database?: TestDatabase
+  serviceClients?: ServiceClient[]
+  onOutboxCommitted?: () => void
+}
+
+/**
+ * The user-service app on a database of its own, with a real (idle) broker connection for
+ * /readyz. Nothing is published: tests that follow events build the relay themselves
+ * (see events.test.ts). Everything is closed and dropped when the test ends.
+ */
+export async function buildUserService (t: Test, options: UserServiceTestOptions = {}) {
+  const database = options.database ?? await createTestDatabase()
+  const app = createServiceInstance({ service: 'user-service-test', logLevel: process.env.TEST_LOG_LEVEL ?? 'silent' })
+  const broker = createBrokerConnection((await resolveServiceUrls()).amqpUrl, 'user-service-test', app.log)
+  let outboxCommits = 0
+  const appOptions: UserServiceAppOptions = {
+    db: database.db,
+    broker,
+    onOutboxCommitted: options.onOutboxCommitted ?? (() => { outboxCommits++ }),
+    config: { SERVICE_CLIENTS: options.serviceClients ?? [] }
+  }
+  await app.register(userServiceApp, appOptions)
+  await app.ready()
+  t.teardown(async () => {
+    await app.close()
+    await broker.close()
+    if (options.database === undefined) await database.drop()
+  })
+  return { app, db: database.db, database, broker, get outboxCommits () { return outboxCommits } }
+}
+
+export type App = Awaited<ReturnType<typeof buildUserService>>['app']
+
+export async function register (app: App, email: string, password = 'correct horse battery') {
+  const res = await app.inject({ method: 'POST', url: '/users', payload: { email, password } })
+  if (res.statusCode !== 201) throw new Error(`registration answered ${res.statusCode}: ${res.body}`)
+  return res.json() as { id: string, email: string, created_at: string }
+}
+
+export async function login (app: App, email: string, password = 'correct horse battery'): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: '/login', payload: { email, password } })
+  if (res.statusCode !== 200) throw new Error(`login answered ${res.statusCode}: ${res.body}`)
+  return res.json().access_token
+}
+
+export async function countAccounts (db: Kysely<any>): Promise<number> {
+  const { n } = await db.withSchema('users').selectFrom('accounts').select(eb => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()
+  return Number(n)
+}
+
+export interface DecodedToken {
+  header: Record<string, unknown>
+  claims: Record<string, unknown>
+  signingInput: string
+  signature: Buffer
+}
+
+export function decodeToken (token: string): DecodedToken {
+  const [header = '', claims = '', signature = ''] = token.split('.')
+  return {
+    header: JSON.parse(Buffer.from(header, 'base64url').toString()),
+    claims: JSON.parse(Buffer.from(claims, 'base64url').toString()),
+    signingInput: `${header}.${claims}`,
+    signature: Buffer.from(signature, 'base64url')
+  }
+}
+
+/** Checks an ES256 signature with node:crypto alone, as any other verifier would. */
+export function verifiesWith (token: string, jwk: JsonWebKey): boolean {
+  const { signingInput, signature } = decodeToken(token)
+  return verify('sha256', Buffer.from(signingInput), { key: createPublicKey({ key: jwk, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }, signature)
+}
+
+const encode = (part: object): string => Buffer.from(JSON.stringify(part)).toString('base64url')
+
+/** Signs any header and claims with the service's own private key (read from its table). */
+export async function signWithServiceKey (db: Kysely<any>, header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string> {
+  const key = await db.withSchema('users').selectFrom('signing_keys').select(['kid', 'private_key_pem']).orderBy('created_at', 'desc').executeTakeFirstOrThrow()
+  const input = `${encode({ alg: 'ES256', kid: key.kid, ...header })}.${encode(claims)}`
+  const signature = sign('sha256', Buffer.from(input), { key: createPrivateKey(key.private_key_pem), dsaEncoding: 'ieee-p1363' })
+  return `${input}.${signature.toString('base64url')}`
+}
+
+export function unsignedToken (header: Record<string, unknown>, claims: Record<string, unknown>, signature = ''): string {
+  return `${encode(header)}.${encode(claims)}.${signature}`
+}
