@@ -1,9 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { resolveServiceUrls } from './services.ts'
-
-const run = promisify(execFile)
 
 export interface TestVhost {
   name: string
@@ -13,25 +9,25 @@ export interface TestVhost {
 
 /**
  * A RabbitMQ virtual host of its own for one test file, so its exchanges and queues never
- * meet another run's. Created and deleted with rabbitmqctl (the local broker's CLI);
+ * meet another run's. Created and deleted with rabbitmqctl (no management plugin needed);
  * the AMQP user of AMQP_URL gets full rights on it.
  */
 export async function createTestVhost (): Promise<TestVhost> {
-  const { amqpUrl } = await resolveServiceUrls()
+  const { amqpUrl, rabbitmqctl } = await resolveServiceUrls()
   const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
   const base = new URL(amqpUrl)
   const user = decodeURIComponent(base.username || 'guest')
-  await rabbitmqctl('add_vhost', name)
-  await rabbitmqctl('set_permissions', '-p', name, user, '.*', '.*', '.*')
+  await rabbitmqctl(['add_vhost', name])
+  await rabbitmqctl(['set_permissions', '-p', name, user, '.*', '.*', '.*'])
   base.pathname = `/${encodeURIComponent(name)}`
   return {
     name,
     url: base.toString(),
-    async drop () { await rabbitmqctl('delete_vhost', name) }
+    async drop () { await rabbitmqctl(['delete_vhost', name]) }
   }
 }
 
+/** rabbitmqctl against the tests' broker, e.g. to read queue depths. */
 export async function rabbitmqctl (...args: string[]): Promise<string> {
-  const { stdout } = await run('rabbitmqctl', ['-q', ...args], { timeout: 30_000 })
-  return stdout
+  return await (await resolveServiceUrls()).rabbitmqctl(args)
 }

@@ -1,4 +1,12 @@
-export interface ServiceUrls { databaseUrl: string, amqpUrl: string }
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+
+export interface ServiceUrls {
+  databaseUrl: string
+  amqpUrl: string
+  /** Runs rabbitmqctl where the broker is: on this machine, or inside its container. */
+  rabbitmqctl: (args: string[]) => Promise<string>
+}
 
 let resolved: Promise<ServiceUrls> | undefined
 
@@ -15,11 +23,19 @@ export async function resolveServiceUrls (): Promise<ServiceUrls> {
 async function resolve (): Promise<ServiceUrls> {
   const local = {
     databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    amqpUrl: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
+    amqpUrl: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+    rabbitmqctl: localRabbitmqctl
   }
   if (process.env.DATABASE_URL || process.env.AMQP_URL) return local
   if (await reachable(5432) && await reachable(5672)) return local
   return await startContainers()
+}
+
+const run = promisify(execFile)
+
+async function localRabbitmqctl (args: string[]): Promise<string> {
+  const { stdout } = await run('rabbitmqctl', ['-q', ...args], { timeout: 30_000 })
+  return stdout
 }
 
 async function reachable (port: number): Promise<boolean> {
@@ -45,6 +61,11 @@ async function startContainers (): Promise<ServiceUrls> {
     .start()
   return {
     databaseUrl: `postgres://postgres@${postgres.getHost()}:${postgres.getMappedPort(5432)}/postgres`,
-    amqpUrl: `amqp://guest:guest@${rabbit.getHost()}:${rabbit.getMappedPort(5672)}`
+    amqpUrl: `amqp://guest:guest@${rabbit.getHost()}:${rabbit.getMappedPort(5672)}`,
+    async rabbitmqctl (args) {
+      const { output, exitCode } = await rabbit.exec(['rabbitmqctl', '-q', ...args])
+      if (exitCode !== 0) throw new Error(`rabbitmqctl ${args.join(' ')} failed: ${output}`)
+      return output
+    }
   }
 }
