@@ -138,9 +138,12 @@ export async function startSystem (options: SystemOptions): Promise<RunningSyste
   options.signal?.throwIfAborted()
 
   const clientSecret = randomBytes(32).toString('base64url')
-  const specs = processSpecs({ options, ports, entryPoints, haproxy, clientSecret })
+  let gatewayRunning = () => false
+  const specs = processSpecs({ options, ports, entryPoints, haproxy, clientSecret, gatewayRunning: () => gatewayRunning() })
   const watchdog = startWatchdog()
   const children = specs.map(spec => new ManagedChild(spec, log, watchdog))
+  const haproxyChild = children.find(child => child.name === 'haproxy')!
+  gatewayRunning = () => haproxyChild.running
   const stopAll = once(async () => {
     await Promise.all(children.map(async child => { await child.stop() }))
     await watchdog.close()
@@ -210,13 +213,15 @@ interface ProcessSpec {
   probe: () => Promise<string | null>
 }
 
-function processSpecs ({ options, ports, entryPoints, haproxy, clientSecret }: {
+function processSpecs ({ options, ports, entryPoints, haproxy, clientSecret, gatewayRunning }: {
   options: SystemOptions
   ports: SystemPorts
   entryPoints: Record<ServiceName, string>
   haproxy: string
   clientSecret: string
+  gatewayRunning: () => boolean
 }): ProcessSpec[] {
+  const stats = `http://127.0.0.1:${ports.haproxyStats}`
   const local = (port: number) => `http://127.0.0.1:${port}`
   const common: Record<string, string> = {
     DATABASE_URL: options.databaseUrl,
@@ -232,7 +237,12 @@ function processSpecs ({ options, ports, entryPoints, haproxy, clientSecret }: {
     args: ['--import', 'tsx', entryPoints[name]],
     env: childEnv({ ...common, ...env, PORT: String(port) }, options.env),
     url: local(port),
-    probe: async () => await probeReadyz(local(port))
+    probe: async () => {
+      // A service behind the gateway (re)started while HAProxy runs is ready once HAProxy
+      // has it back in rotation, so a test's next request through the gateway can reach it.
+      const server = GATEWAY_SERVERS.find(s => s.endsWith(`/${name}`))
+      return await probeReadyz(local(port)) ?? (server && gatewayRunning() ? await probeGatewayServers(stats, [server]) : null)
+    }
   })
   return [
     service('user-service', ports.userService, {
@@ -266,7 +276,7 @@ function processSpecs ({ options, ports, entryPoints, haproxy, clientSecret }: {
         STATS_PORT: String(ports.haproxyStats)
       }, options.env),
       url: local(ports.gateway),
-      probe: async () => await probeGateway(local(ports.gateway), local(ports.haproxyStats))
+      probe: async () => await probeGateway(local(ports.gateway), stats)
     }
   ]
 }
@@ -290,15 +300,26 @@ const GATEWAY_SERVERS = ['user_service/user-service', 'order_service/order-servi
 
 /** Ready when HAProxy's own health checks see every service server up and /orders gets through. */
 async function probeGateway (gatewayUrl: string, statsUrl: string): Promise<string | null> {
+  const servers = await probeGatewayServers(statsUrl, GATEWAY_SERVERS)
+  if (servers !== null) return servers
   try {
-    const stats = await httpGet(`${statsUrl}/stats;csv`)
-    const status = new Map(stats.body.split('\n').map(line => line.split(',')).map(f => [`${f[0]}/${f[1]}`, f[17] ?? '']))
-    const notUp = GATEWAY_SERVERS.filter(server => !status.get(server)?.startsWith('UP'))
-    if (notUp.length > 0) return `HAProxy does not see these servers up yet: ${notUp.map(s => `${s} (${status.get(s) ?? 'unknown'})`).join(', ')}`
     const orders = await httpGet(`${gatewayUrl}/orders`)
     return [502, 503, 504].includes(orders.status) ? `GET /orders through the gateway answered ${orders.status}` : null
   } catch (err) {
-    return `HAProxy does not answer: ${(err as Error).message}`
+    return `GET /orders through the gateway failed: ${(err as Error).message}`
+  }
+}
+
+/** null when HAProxy's health checks see every one of `servers` ("backend/server") up. */
+async function probeGatewayServers (statsUrl: string, servers: string[]): Promise<string | null> {
+  try {
+    const stats = await httpGet(`${statsUrl}/stats;csv`)
+    // CSV columns: pxname, svname, ..., the 18th is status ("UP", "DOWN", "UP 1/2", ...).
+    const status = new Map(stats.body.split('\n').map(line => line.split(',')).map(f => [`${f[0]}/${f[1]}`, f[17] ?? '']))
+    const notUp = servers.filter(server => !status.get(server)?.startsWith('UP'))
+    return notUp.length === 0 ? null : `HAProxy does not see these servers up yet: ${notUp.map(s => `${s} (${status.get(s) ?? 'unknown'})`).join(', ')}`
+  } catch (err) {
+    return `HAProxy's status page does not answer: ${(err as Error).message}`
   }
 }
 
