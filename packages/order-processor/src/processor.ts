@@ -29,6 +29,15 @@ export async function startOrderProcessor (config: ProcessorConfig, options: Ord
   const app = createServiceInstance({ service: 'order-processor', logLevel: config.LOG_LEVEL })
   const log = options.log ?? app.log
   const connection = createBrokerConnection(config.AMQP_URL, 'order-processor', log)
+  await app.register(orderProcessorApp, { connection })
+  try {
+    // Listen before consuming: a process that cannot serve its health port takes no work.
+    await app.listen({ host: config.HOST, port: config.PORT })
+  } catch (err) {
+    await connection.close()
+    throw err
+  }
+
   const tokens = new ServiceTokenClient({
     tokenUrl: config.TOKEN_URL,
     clientId: config.PROCESSOR_CLIENT_ID,
@@ -47,16 +56,16 @@ export async function startOrderProcessor (config: ProcessorConfig, options: Ord
       processingDelayMs: config.PROCESSING_DELAY_MS
     })
   })
-  await app.register(orderProcessorApp, { connection })
-  await app.listen({ host: config.HOST, port: config.PORT })
+  let closing: Promise<void> | undefined
+  async function closeInOrder (): Promise<void> {
+    await consumer.close() // waits for the handlers in flight, so their acks go out
+    await app.close()
+    await connection.close()
+  }
   return {
     app,
     connection,
     consumer,
-    async close () {
-      await consumer.close() // waits for the handlers in flight, so their acks go out
-      await app.close()
-      await connection.close()
-    }
+    async close () { await (closing ??= closeInOrder()) }
   }
 }
