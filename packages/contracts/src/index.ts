@@ -1,3 +1,4 @@
+import './formats.ts'
 export * from './order-status.ts'
 export * from './order.ts'
 export * from './user.ts'

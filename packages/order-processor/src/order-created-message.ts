@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Value } from '@sinclair/typebox/value'
 import { OrderCreatedV1 } from '@orders/contracts'
-import './typebox-formats.ts'
 
 /** The parts of an AMQP delivery this module reads (rabbitmq-client's AsyncMessage has them). */
 export interface OrderCreatedDelivery {

@@ -12,8 +12,13 @@ export function loadConfig<T extends TObject> (schema: T, env: NodeJS.ProcessEnv
     const value = env[key]
     if (value !== undefined && value !== '') raw[key] = value
   }
-  const candidate = Value.Convert(schema, Value.Default(schema, raw))
+  const candidate = Value.Convert(schema, Value.Default(schema, { ...raw })) as Record<string, unknown>
   const problems = [...Value.Errors(schema, candidate)].map(e => `${e.path.slice(1) || '(config)'}: ${e.message}`)
+  // Value.Convert turns "12.5" or "1e3" into the integer 12 or 1; a number must be written
+  // as a plain decimal that reads as itself.
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof candidate[key] === 'number' && !(/^-?\d+(\.\d+)?$/.test(String(value)) && Number(value) === candidate[key])) problems.push(`${key}: "${String(value)}" is not a valid ${schema.properties[key]?.type ?? 'number'}`)
+  }
   if (problems.length > 0) {
     throw new Error(`Invalid configuration from the environment:\n  ${problems.join('\n  ')}`)
   }

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyBaseLogger, type FastifyServerOptions } from 'fastify'
 import type { LoggerOptions } from 'pino'
 
 /** What the shared plumbing logs with: a Fastify instance's logger or any pino logger. */
@@ -25,7 +25,7 @@ export function redactUrl (url: string): string {
 }
 
 /** Request logging for Fastify: method and url without secrets, the request id under one label. */
-export function fastifyLoggingOptions (service: string, level: string): Pick<FastifyServerOptions, 'requestIdHeader' | 'requestIdLogLabel'> & { logger: FastifyServerOptions['logger'] } {
+export function fastifyLoggingOptions (service: string, level: string): Pick<FastifyServerOptions, 'requestIdHeader' | 'logController'> & { logger: FastifyServerOptions['logger'] } {
   return {
     logger: {
       ...loggerOptions(service, level),
@@ -37,6 +37,7 @@ export function fastifyLoggingOptions (service: string, level: string): Pick<Fas
     },
     // The gateway sets X-Request-ID when a client did not; it travels on to AMQP headers.
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'request_id'
+    // The same label as the processor's and relay's log lines, so one search finds them all.
+    logController: new LogController({ requestIdLogLabel: 'request_id' })
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
 import sensible from '@fastify/sensible'
 import swagger from '@fastify/swagger'
@@ -23,6 +24,8 @@ export interface ServiceInstanceOptions {
 export function createServiceInstance (options: ServiceInstanceOptions) {
   const app = Fastify({
     ...fastifyLoggingOptions(options.service, options.logLevel),
+    // Used when a request arrives without X-Request-ID (the gateway always sets one).
+    genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT_BYTES,
     // Behind HAProxy: the client's address comes in X-Forwarded-For.
     trustProxy: '127.0.0.1',
