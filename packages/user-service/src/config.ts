@@ -37,7 +37,7 @@ export function loadUserServiceConfig (env: NodeJS.ProcessEnv = process.env): Us
   return { ...config, SERVICE_CLIENTS: parseServiceClients(config.SERVICE_CLIENTS) }
 }
 
-export function parseServiceClients (json: string): ServiceClient[] {
+function parseServiceClients (json: string): ServiceClient[] {
   let value: unknown
   try {
     value = JSON.parse(json)

@@ -59,7 +59,10 @@ export class SigningKeys {
   /** Loads the newest key, creating the first one if the table is empty. */
   static async open (db: Kysely<UsersDatabase>): Promise<SigningKeys> {
     const current = await loadOrCreateNewestKey(db)
-    const rows = await db.withSchema(USERS_SCHEMA).selectFrom('signing_keys').select(['kid', 'public_jwk']).execute()
+    const rows = await db.withSchema(USERS_SCHEMA).selectFrom('signing_keys')
+      .select(['kid', 'public_jwk'])
+      .where('algorithm', '=', ACCESS_TOKEN_ALGORITHM)
+      .execute()
     const verificationKeys = new Map(rows.map(row => [row.kid, publicKeyPem(row.public_jwk)]))
     return new SigningKeys(db, current, verificationKeys)
   }
@@ -72,6 +75,7 @@ export class SigningKeys {
   async publishedKeys (): Promise<PublishedJwk[]> {
     const rows = await this.#db.withSchema(USERS_SCHEMA).selectFrom('signing_keys')
       .select(['kid', 'public_jwk'])
+      .where('algorithm', '=', ACCESS_TOKEN_ALGORITHM)
       .orderBy('created_at', 'desc')
       .orderBy('kid')
       .execute()

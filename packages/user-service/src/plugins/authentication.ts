@@ -23,8 +23,8 @@ export default fp(async function authentication (app, { signingKeys }: Authentic
   await app.register(fastifyJwt, {
     secret: {
       private: signingKeys.current.privateKeyPem,
-      // The token names its key. A kid we do not hold is rejected, never guessed: with one
-      // fixed key an attacker could not tell, but with several, picking one would be a bug.
+      // The token names its key (kid). A kid this process does not hold is rejected rather
+      // than tried against some other key, so verification stays correct once keys rotate.
       public: async (_request: FastifyRequest, token: TokenOrHeader) => {
         const kid = 'header' in token ? token.header.kid : token.kid
         const pem = typeof kid === 'string' ? signingKeys.publicKeyPem(kid) : undefined
