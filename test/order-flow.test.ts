@@ -1,9 +1,10 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { call, registerAndLogin, startTestSystem, waitForOrderStatus } from './system-helper.ts'
+import { Connection } from 'rabbitmq-client'
+import { call, registerAndLogin, startTestSystem, waitForLogLine, waitForOrderStatus } from './system-helper.ts'
 
 t.test('the order flow end to end, through the gateway', async t => {
-  const { system, gateway, lines } = await startTestSystem(t)
+  const { system, gateway, lines, db, amqpUrl } = await startTestSystem(t)
   const email = `alice-${randomUUID()}@example.com`
 
   t.test('register → login → place an order → it is completed', async t => {
@@ -106,5 +107,29 @@ t.test('the order flow end to end, through the gateway', async t => {
       t.equal(res.status, status, `${init?.method ?? 'GET'} ${path}`)
       t.type(res.body.message, 'string', `${path} has a message`)
     }
+  })
+
+  t.test('a redelivered order_created for a processed order changes nothing', async t => {
+    const { token } = await registerAndLogin(gateway, `f-${randomUUID()}@example.com`)
+    const created = (await call(`${gateway}/orders`, { method: 'POST', token, body: { items: [{ sku: 'A', quantity: 1, unit_price: 1 }] } })).body
+    const { order: completed } = await waitForOrderStatus(gateway, token, created.id, ['completed'])
+    const eventsOf = async () => (await db.withSchema('orders').selectFrom('outbox').select(['routing_key', 'payload', 'id'])
+      .where(eb => eb(eb.ref('payload', '->').key('data' as never).key('order' as never).key('id' as never), '=', JSON.stringify(created.id) as never))
+      .execute())
+    const before = await eventsOf()
+    t.same(before.map(e => e.routing_key).sort(), ['order_created', 'order_status_changed', 'order_status_changed'])
+
+    // Publish the very same message again, as the relay would after a crash before its commit.
+    const original = before.find(e => e.routing_key === 'order_created')!
+    const broker = new Connection(amqpUrl)
+    const publisher = broker.createPublisher({ confirm: true })
+    await publisher.send({ exchange: 'orders.events', routingKey: 'order_created', messageId: original.id, durable: true, headers: { 'x-request-id': 'e2e-redelivery' } }, original.payload)
+    await publisher.close()
+    await broker.close()
+
+    await waitForLogLine(lines, /^order-processor.*e2e-redelivery.*already processed/)
+    const after = await call(`${gateway}/orders/${created.id}`, { token })
+    t.same(after.body, completed, 'same status, same updated_at')
+    t.equal((await eventsOf()).length, before.length, 'no new status change was recorded')
   })
 })

@@ -33,7 +33,18 @@ export async function startTestSystem (t: Test, env: Record<string, string> = {}
     await vhost.drop()
     await database.drop()
   })
-  return { system, db: database.db, lines, gateway: system.gatewayUrl }
+  return { system, db: database.db, amqpUrl: vhost.url, lines, gateway: system.gatewayUrl }
+}
+
+/** Resolves when a log line matching `pattern` appears (now or later), within a deadline. */
+export async function waitForLogLine (lines: string[], pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const found = lines.find(line => pattern.test(line))
+    if (found) return found
+    if (Date.now() > deadline) throw new Error(`no log line matched ${String(pattern)} within ${timeoutMs} ms`)
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
 }
 
 export interface HttpAnswer { status: number, body: any, headers: Headers }
