@@ -4,13 +4,16 @@
  * gateway's part — start, routing, failover, stop — independent of the real services,
  * which the end-to-end tests exercise.
  */
+import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { freeSystemPorts, startSystem, type RunningSystem, type ServiceName, type SystemOptions } from '../scripts/system.ts'
 
 const STAND_IN = `
+import { createHash } from 'node:crypto'
 import http from 'node:http'
 const name = process.env.INSTANCE_ID ?? process.env.STAND_IN_NAME
 if (process.env.STAND_IN_FAIL === name) { console.error(name + ': cannot start, configuration is broken'); process.exit(3) }
@@ -18,6 +21,13 @@ const server = http.createServer((req, res) => {
   if (req.url === '/healthz' || req.url === '/readyz') return res.end('{"status":"ok"}')
   res.writeHead(req.url.startsWith('/orders') ? 401 : 200, { 'content-type': 'application/json' })
   res.end(JSON.stringify({ servedBy: name, env: { secret: process.env.PROCESSOR_CLIENT_SECRET ?? null, clients: process.env.SERVICE_CLIENTS ?? null }, requestId: req.headers['x-request-id'], forwardedFor: req.headers['x-forwarded-for'] }))
+})
+// An upgrade answers 101 and then echoes every byte: enough to see the gateway tunnel it.
+server.on('upgrade', (req, socket) => {
+  // HAProxy checks Sec-WebSocket-Accept, as a browser does.
+  const accept = createHash('sha1').update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64')
+  socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Accept: ' + accept + '\\r\\nX-Served-By: ' + name + '\\r\\n\\r\\n')
+  socket.pipe(socket)
 })
 server.listen(Number(process.env.PORT), process.env.HOST)
 process.on('SIGTERM', () => { server.close(() => process.exit(0)); server.closeAllConnections() })
@@ -90,8 +100,24 @@ t.test('the gateway sets X-Request-ID when it is missing, keeps a client\'s, and
   const fresh = (await get(`${system.gatewayUrl}/users/me`)).body
   t.match(fresh.requestId, /^[0-9a-f-]{36}$/)
   t.equal(fresh.forwardedFor, '127.0.0.1')
-  const kept = (await get(`${system.gatewayUrl}/users/me`, { headers: { 'x-request-id': 'client-chosen-1' } })).body
+  const kept = (await get(`${system.gatewayUrl}/users/me`, { headers: { 'x-request-id': 'client-chosen-1', 'x-forwarded-for': '203.0.113.9' } })).body
   t.equal(kept.requestId, 'client-chosen-1')
+  t.equal(kept.forwardedFor, '127.0.0.1', 'a client cannot claim another address')
+})
+
+t.test('an upgrade to /orders/ws is tunnelled to an order replica', async t => {
+  const request = http.request(`${system.gatewayUrl}/orders/ws`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } })
+  request.end()
+  const [response, socket] = await Promise.race([
+    once(request, 'upgrade') as Promise<[http.IncomingMessage, import('node:net').Socket]>,
+    once(request, 'response').then(([answer]) => { throw new Error(`no upgrade: ${(answer as http.IncomingMessage).statusCode}`) })
+  ])
+  t.equal(response.statusCode, 101)
+  t.match(response.headers['x-served-by'], /^order-service-[12]$/)
+  socket.write('ping')
+  const [echo] = await once(socket, 'data') as [Buffer]
+  t.equal(echo.toString(), 'ping')
+  socket.destroy()
 })
 
 t.test('paths of no service answer a JSON 503 while the web app does not exist', async t => {
