@@ -5,7 +5,7 @@ import { pingDatabase, registerServiceBasics } from '@orders/platform'
 import type { UserServiceConfig } from './config.ts'
 import type { UsersDatabase } from './database.ts'
 import { AccountRepository } from './account-repository.ts'
-import { PasswordHasher, type PasswordHashingCost } from './passwords.ts'
+import { PasswordHasher } from './passwords.ts'
 import { ServiceClients } from './service-clients.ts'
 import { SigningKeys } from './signing-keys.ts'
 import authentication from './plugins/authentication.ts'
@@ -21,8 +21,6 @@ export interface UserServiceAppOptions {
   /** Called after each commit that wrote outbox rows (wakes the in-process relay). */
   onOutboxCommitted: () => void
   config: Pick<UserServiceConfig, 'SERVICE_CLIENTS'>
-  /** argon2 cost; leave unset (the library's defaults) everywhere but tests that say why. */
-  passwordHashingCost?: PasswordHashingCost
 }
 
 /**
@@ -40,7 +38,7 @@ async function userServiceApp (app: FastifyInstance, options: UserServiceAppOpti
   })
 
   const signingKeys = await SigningKeys.open(options.db)
-  const passwords = await PasswordHasher.create(options.passwordHashingCost)
+  const passwords = await PasswordHasher.create()
   const accounts = new AccountRepository({ db: options.db, onOutboxCommitted: options.onOutboxCommitted })
   const serviceClients = new ServiceClients(options.config.SERVICE_CLIENTS)
 
