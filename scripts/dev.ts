@@ -37,19 +37,26 @@ const startAborted = new AbortController()
 let requestStop: () => void = () => {}
 const stopRequested = new Promise<void>(resolve => { requestStop = resolve })
 let firstSignalAt = 0
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => {
-    if (startAborted.signal.aborted) {
-      if (Date.now() - firstSignalAt < 1_000) return
-      log('system', `${signal} again: not waiting for the processes any more`)
-      process.exit(130)
-    }
-    firstSignalAt = Date.now()
-    log('system', `${signal}: stopping every process (again to force)`)
-    startAborted.abort()
-    requestStop()
-  })
+function stopOn (reason: string): void {
+  if (startAborted.signal.aborted) {
+    if (Date.now() - firstSignalAt < 1_000) return
+    log('system', `${reason} again: not waiting for the processes any more`)
+    process.exit(130)
+  }
+  firstSignalAt = Date.now()
+  log('system', `${reason}: stopping every process (again to force)`)
+  startAborted.abort()
+  requestStop()
 }
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => { stopOn(signal) })
+
+// `pnpm dev` runs this under pnpm and a shell. A SIGTERM sent to pnpm alone ends pnpm but
+// not this process, which would keep the platform running with nobody watching: when the
+// parent goes away, stop as if signalled.
+const parentPid = process.ppid
+setInterval(() => {
+  if (process.ppid !== parentPid && !startAborted.signal.aborted) stopOn('the parent process exited')
+}, 500).unref()
 
 let system: RunningSystem
 try {
