@@ -2,8 +2,11 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Connection } from 'rabbitmq-client'
 import { pingDatabase, registerServiceBasics } from '@orders/platform'
+import websocket from '@fastify/websocket'
 import authentication from './plugins/authentication.ts'
 import ordersRoutes from './routes/orders.ts'
+import ordersWebSocketRoute from './routes/orders-ws.ts'
+import type { OrderNotificationHub } from './notifications/hub.ts'
 import { OrderRepository } from './order-repository.ts'
 import type { OrdersDatabase } from './database.ts'
 
@@ -13,6 +16,8 @@ export interface OrderServiceAppOptions {
   userServiceUrl: string
   /** Called after each commit that wrote outbox rows (wakes the in-process relay). */
   onOutboxCommitted: () => void
+  /** This replica's WebSockets; fed with status events from the broker by the server. */
+  hub: OrderNotificationHub
 }
 
 /** The order-service as a plugin: the server process and the tests both register it. */
@@ -28,4 +33,7 @@ export default async function orderServiceApp (app: FastifyInstance, options: Or
   await app.register(authentication, { userServiceUrl: options.userServiceUrl })
   const orderRepository = new OrderRepository({ db: options.db, onOutboxCommitted: options.onOutboxCommitted })
   await app.register(ordersRoutes, { orderRepository })
+  // A client never needs to send more than a ping; 64 KiB bounds what one can make us read.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+  await app.register(ordersWebSocketRoute, { hub: options.hub })
 }

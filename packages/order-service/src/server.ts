@@ -5,6 +5,8 @@
 import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import orderServiceApp from './app.ts'
+import { OrderNotificationHub } from './notifications/hub.ts'
+import { consumeStatusEvents } from './notifications/status-events-consumer.ts'
 import { OrderServiceConfig } from './config.ts'
 import { ORDERS_SCHEMA, type OrdersDatabase } from './database.ts'
 
@@ -17,11 +19,16 @@ const publisher = createEventPublisher(broker)
 // other replicas' polls pick up whatever a crash leaves behind.
 const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher, log: app.log.child({ component: 'outbox-relay' }), pollIntervalMs: config.RELAY_POLL_INTERVAL_MS })
 
-await app.register(orderServiceApp, { db, broker, userServiceUrl: config.USER_SERVICE_URL, onOutboxCommitted: () => { relay.wake() } })
+const hub = new OrderNotificationHub({ log: app.log.child({ component: 'notifications' }) })
+const statusEvents = consumeStatusEvents({ broker, hub, instanceId: config.INSTANCE_ID, log: app.log })
+
+await app.register(orderServiceApp, { db, broker, userServiceUrl: config.USER_SERVICE_URL, onOutboxCommitted: () => { relay.wake() }, hub })
 relay.start()
 
 closeOnSignals(app.log, async () => {
+  hub.closeAll() // clients reconnect through the gateway to another replica
   await app.close() // stops accepting requests and waits for those in flight
+  await statusEvents.close()
   await relay.stop() // publishes what they committed
   await publisher.close()
   await broker.close()

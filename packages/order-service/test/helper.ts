@@ -3,6 +3,7 @@ import { Connection } from 'rabbitmq-client'
 import { createServiceInstance } from '@orders/platform'
 import { createTestDatabase, resolveServiceUrls, startTestTokenIssuer } from '@orders/test-support'
 import orderServiceApp from '../src/app.ts'
+import { OrderNotificationHub } from '../src/notifications/hub.ts'
 
 /**
  * The order-service app on a database of its own, verifying tokens of a test issuer's JWKS.
@@ -18,7 +19,8 @@ export async function buildOrderService (t: Test) {
     db: database.db,
     broker,
     userServiceUrl: issuer.url,
-    onOutboxCommitted: () => { outboxCommits++ }
+    onOutboxCommitted: () => { outboxCommits++ },
+    hub: new OrderNotificationHub({ log: app.log })
   })
   await app.ready()
   t.teardown(async () => {

@@ -15,6 +15,8 @@ export const BODY_LIMIT_BYTES = 1024 * 1024
 export interface ServiceInstanceOptions {
   service: string
   logLevel: string
+  /** Where log lines go; stdout by default (tests pass a stream to read them). */
+  logStream?: NodeJS.WritableStream
 }
 
 /**
@@ -22,8 +24,10 @@ export interface ServiceInstanceOptions {
  * body limit, strict validation, typebox types. The service's app plugin is registered on it.
  */
 export function createServiceInstance (options: ServiceInstanceOptions) {
+  const logging = fastifyLoggingOptions(options.service, options.logLevel)
   const app = Fastify({
-    ...fastifyLoggingOptions(options.service, options.logLevel),
+    ...logging,
+    logger: options.logStream ? { ...(logging.logger as object), stream: options.logStream } : logging.logger,
     // Used when a request arrives without X-Request-ID (the gateway always sets one).
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT_BYTES,

@@ -19,8 +19,13 @@ declare module '@fastify/jwt' {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** An onRequest hook: a valid access token (401 otherwise) carrying one of `scopes` (403 otherwise). */
+    /**
+     * An onRequest hook: a valid access token in `Authorization: Bearer …` (401 otherwise)
+     * carrying one of `scopes` (403 otherwise).
+     */
     requireScope: (...scopes: Scope[]) => onRequestHookHandler
+    /** The same for a WebSocket upgrade: browsers send the token as `?access_token=`. */
+    requireWebSocketScope: (...scopes: Scope[]) => onRequestHookHandler
   }
 }
 
@@ -64,17 +69,32 @@ export default fp(async function authentication (app, opts: { userServiceUrl: st
     }
   })
 
-  app.decorate('requireScope', (...scopes: Scope[]) => async function checkAccessToken (request: FastifyRequest) {
+  function scopeCheck (scopes: Scope[], fromQuery: boolean): onRequestHookHandler {
+    return async function checkAccessToken (request: FastifyRequest) {
+      await verifyAccessToken(request, fromQuery)
+      if (!scopes.some(scope => hasScope(request.user.scope, scope))) {
+        throw app.httpErrors.forbidden('This token may not do that')
+      }
+    }
+  }
+  app.decorate('requireScope', (...scopes: Scope[]) => scopeCheck(scopes, false))
+  app.decorate('requireWebSocketScope', (...scopes: Scope[]) => scopeCheck(scopes, true))
+
+  async function verifyAccessToken (request: FastifyRequest, fromQuery: boolean): Promise<void> {
     try {
-      await request.jwtVerify()
+      if (fromQuery) {
+        // @fastify/jwt honours a per-call extractToken (merged over the plugin's verify options);
+        // its types only declare it on the plugin options.
+        const fromQueryString = { extractToken: (req: FastifyRequest) => (req.query as { access_token?: string }).access_token }
+        await request.jwtVerify(fromQueryString as Parameters<typeof request.jwtVerify>[0])
+      } else {
+        await request.jwtVerify()
+      }
     } catch (err) {
       request.log.info({ reason: (err as Error).message }, 'access token rejected')
       // @fastify/jwt's own 401s say what is wrong (missing, expired); anything else is "invalid".
       const message = (err as { statusCode?: number }).statusCode === 401 ? (err as Error).message : 'The access token is invalid'
-      throw app.httpErrors.unauthorized(message)
+      throw app.httpErrors.unauthorized(fromQuery && !(request.query as { access_token?: string }).access_token ? 'The access_token query parameter is required' : message)
     }
-    if (!scopes.some(scope => hasScope(request.user.scope, scope))) {
-      throw app.httpErrors.forbidden('This token may not do that')
-    }
-  })
+  }
 }, { name: 'authentication' })

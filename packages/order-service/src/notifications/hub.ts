@@ -1,0 +1,98 @@
+import type { WebSocket } from 'ws'
+import type { Order } from '@orders/contracts'
+import type { Logger } from '@orders/platform'
+
+export interface OrderStatusMessage {
+  type: 'order.status_changed'
+  order: Order
+}
+
+export interface NotificationHubOptions {
+  log: Logger
+  /**
+   * Bytes a socket may have queued but not yet sent. A client that stops reading would
+   * otherwise make the server buffer every later message; past this it is closed and, when
+   * it reconnects, resynchronises with GET /orders.
+   */
+  maxBufferedBytes?: number
+  /** A socket that has not answered the previous ping by the next one is dead. */
+  heartbeatIntervalMs?: number
+}
+
+/** Close code for a client that could not keep up (RFC 6455 1008: policy violation). */
+export const CLOSE_SLOW_CONSUMER = 1008
+
+/**
+ * The WebSockets of this replica, by user. Every status change of an order is sent to its
+ * owner's sockets and to nobody else's.
+ */
+export class OrderNotificationHub {
+  readonly #socketsByUser = new Map<string, Set<WebSocket>>()
+  readonly #alive = new WeakSet<WebSocket>()
+  readonly #log: Logger
+  readonly #maxBufferedBytes: number
+  readonly #heartbeat: NodeJS.Timeout
+
+  constructor (options: NotificationHubOptions) {
+    this.#log = options.log
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024
+    this.#heartbeat = setInterval(() => { this.#checkHeartbeats() }, options.heartbeatIntervalMs ?? 30_000)
+    this.#heartbeat.unref()
+  }
+
+  get connectionCount (): number {
+    let count = 0
+    for (const sockets of this.#socketsByUser.values()) count += sockets.size
+    return count
+  }
+
+  add (userId: string, socket: WebSocket): void {
+    let sockets = this.#socketsByUser.get(userId)
+    if (!sockets) this.#socketsByUser.set(userId, sockets = new Set())
+    sockets.add(socket)
+    this.#alive.add(socket)
+    socket.on('pong', () => { this.#alive.add(socket) })
+    socket.on('close', () => {
+      sockets.delete(socket)
+      if (sockets.size === 0 && this.#socketsByUser.get(userId) === sockets) this.#socketsByUser.delete(userId)
+    })
+  }
+
+  /** Sends the order's new state to its owner's sockets on this replica. */
+  notifyStatusChanged (order: Order): void {
+    const sockets = this.#socketsByUser.get(order.user_id)
+    if (!sockets) return
+    const message: OrderStatusMessage = { type: 'order.status_changed', order }
+    const text = JSON.stringify(message)
+    for (const socket of sockets) {
+      if (socket.readyState !== socket.OPEN) continue
+      if (socket.bufferedAmount + text.length > this.#maxBufferedBytes) {
+        this.#log.warn({ user_id: order.user_id, buffered: socket.bufferedAmount }, 'closing a WebSocket that does not keep up')
+        // Forget it now: a stuck client may never complete the closing handshake (ws destroys
+        // the connection after its close timeout).
+        sockets.delete(socket)
+        socket.close(CLOSE_SLOW_CONSUMER, 'too many unsent messages; reconnect and reload')
+        continue
+      }
+      socket.send(text)
+    }
+  }
+
+  /** Closes every socket (shutdown): clients reconnect to another replica. */
+  closeAll (): void {
+    clearInterval(this.#heartbeat)
+    for (const sockets of this.#socketsByUser.values()) {
+      for (const socket of sockets) socket.close(1001, 'server going away')
+    }
+  }
+
+  #checkHeartbeats (): void {
+    for (const sockets of this.#socketsByUser.values()) {
+      for (const socket of sockets) {
+        if (!this.#alive.has(socket)) { socket.terminate(); continue }
+        this.#alive.delete(socket)
+        socket.ping()
+      }
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto'
+import { Value } from '@sinclair/typebox/value'
+import type { Connection } from 'rabbitmq-client'
+import { EXCHANGES, OrderStatusChangedV1, ROUTING_KEYS } from '@orders/contracts'
+import type { Logger } from '@orders/platform'
+import type { OrderNotificationHub } from './hub.ts'
+
+/**
+ * Feeds the hub from the broker, so a socket on this replica hears of a status change made on
+ * any replica. Each replica has its own exclusive, auto-deleted queue bound to the order
+ * events: every replica gets every status change; the queue vanishes with the replica.
+ */
+export function consumeStatusEvents (options: { broker: Connection, hub: OrderNotificationHub, instanceId: string, log: Logger }) {
+  const queue = `order-service.notifications.${options.instanceId}.${randomUUID()}`
+  const consumer = options.broker.createConsumer({
+    queue,
+    queueOptions: { exclusive: true, autoDelete: true, durable: false },
+    exchanges: [{ exchange: EXCHANGES.orderEvents, type: 'topic', durable: true }],
+    queueBindings: [{ exchange: EXCHANGES.orderEvents, queue, routingKey: ROUTING_KEYS.orderStatusChanged }],
+    qos: { prefetchCount: 100 },
+    // Notifications are best-effort: a client that misses one resynchronises with GET /orders.
+    noAck: true
+  }, message => {
+    if (!Value.Check(OrderStatusChangedV1, message.body)) {
+      options.log.warn({ message_id: message.messageId }, 'ignoring a malformed order_status_changed event')
+      return
+    }
+    options.hub.notifyStatusChanged(message.body.data.order)
+  })
+  consumer.on('error', err => { options.log.warn({ err }, 'status event consumer error (it reconnects)') })
+  return consumer
+}

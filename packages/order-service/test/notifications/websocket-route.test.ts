@@ -1,0 +1,130 @@
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
+import WebSocket from 'ws'
+import pino from 'pino'
+import { createBrokerConnection, createEventPublisher, createServiceInstance } from '@orders/platform'
+import { OutboxRelay } from '@orders/outbox'
+import { createTestDatabase, createTestVhost, startTestTokenIssuer } from '@orders/test-support'
+import orderServiceApp from '../../src/app.ts'
+import { OrderNotificationHub } from '../../src/notifications/hub.ts'
+import { consumeStatusEvents } from '../../src/notifications/status-events-consumer.ts'
+import { ORDERS_SCHEMA } from '../../src/database.ts'
+import { sampleItems } from '../helper.ts'
+
+/** One replica as server.ts wires it: relay, status-event consumer, hub, listening on a port. */
+t.test('live status changes over WebSocket', async t => {
+  const database = await createTestDatabase()
+  const vhost = await createTestVhost()
+  const issuer = await startTestTokenIssuer()
+  const logLines: string[] = []
+  const logStream = new Writable({ write (chunk, _enc, done) { logLines.push(String(chunk)); done() } })
+  const app = createServiceInstance({ service: 'order-service-test', logLevel: 'info', logStream })
+  // Keep the service's own log lines to check what they leave out.
+  const log = pino({ level: 'info' }, logStream)
+  const broker = createBrokerConnection(vhost.url, 'ws-test', log)
+  const publisher = createEventPublisher(broker)
+  const relay = new OutboxRelay({ db: database.db, schema: ORDERS_SCHEMA, publisher, log })
+  const hub = new OrderNotificationHub({ log })
+  const consumer = consumeStatusEvents({ broker, hub, instanceId: 'test', log })
+  await new Promise(resolve => consumer.once('ready', resolve))
+  await app.register(orderServiceApp, { db: database.db, broker, userServiceUrl: issuer.url, onOutboxCommitted: () => { relay.wake() }, hub })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  relay.start()
+  const base = `127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  t.teardown(async () => {
+    hub.closeAll()
+    await app.close()
+    await relay.stop()
+    await consumer.close()
+    await publisher.close()
+    await broker.close()
+    await issuer.close()
+    await vhost.drop()
+    await database.drop()
+  })
+
+  const alice = randomUUID()
+  const bob = randomUUID()
+  const service = { authorization: `Bearer ${issuer.serviceToken()}` }
+  const place = async (userId: string) => (await app.inject({ method: 'POST', url: '/orders', headers: { authorization: `Bearer ${issuer.userToken(userId)}` }, payload: { items: sampleItems } })).json()
+  const patch = async (id: string, status: string) => await app.inject({ method: 'PATCH', url: `/orders/${id}`, headers: service, payload: { status } })
+
+  async function connect (query: string) {
+    const socket = new WebSocket(`ws://${base}/orders/ws${query}`)
+    const messages: any[] = []
+    const waiters: Array<() => void> = []
+    socket.on('message', data => { messages.push(JSON.parse(String(data))); waiters.splice(0).forEach(w => w()) })
+    await new Promise<void>((resolve, reject) => { socket.once('open', resolve); socket.once('unexpected-response', (_req, res) => reject(Object.assign(new Error('refused'), { statusCode: res.statusCode }))); socket.once('error', reject) })
+    t.teardown(() => { socket.terminate() })
+    return {
+      socket,
+      messages,
+      async next (timeoutMs = 10_000) {
+        const deadline = Date.now() + timeoutMs
+        while (messages.length === 0) {
+          if (Date.now() > deadline) throw new Error('no message arrived')
+          await new Promise<void>(resolve => { waiters.push(resolve); setTimeout(resolve, 100) })
+        }
+        return messages.shift()
+      }
+    }
+  }
+  async function refusedWith (query: string): Promise<number> {
+    try {
+      await connect(query)
+      return 101
+    } catch (err) {
+      return (err as { statusCode: number }).statusCode
+    }
+  }
+
+  t.test('the owner hears every status change of their order, as GET /orders/{id} shows it', async t => {
+    const client = await connect(`?access_token=${issuer.userToken(alice)}`)
+    const order = await place(alice)
+    await patch(order.id, 'processing')
+    const first = await client.next()
+    t.match(first, { type: 'order.status_changed', order: { id: order.id, status: 'processing' } })
+    await patch(order.id, 'completed')
+    const second = await client.next()
+    const current = (await app.inject({ url: `/orders/${order.id}`, headers: service })).json()
+    t.same(second, { type: 'order.status_changed', order: current })
+  })
+
+  t.test("nobody hears of another user's orders", async t => {
+    const bobClient = await connect(`?access_token=${issuer.userToken(bob)}`)
+    const aliceOrder = await place(alice)
+    await patch(aliceOrder.id, 'processing')
+    const bobOrder = await place(bob)
+    await patch(bobOrder.id, 'processing')
+    const heard = await bobClient.next()
+    t.equal(heard.order.id, bobOrder.id, "bob's first message is about his own order")
+    t.equal(bobClient.messages.length, 0)
+  })
+
+  t.test('the upgrade is refused without a valid user token', async t => {
+    const now = Math.floor(Date.now() / 1000)
+    t.equal(await refusedWith(''), 401, 'no token')
+    t.equal(await refusedWith('?access_token=garbage'), 401, 'garbage')
+    t.equal(await refusedWith(`?access_token=${issuer.userToken(alice, { claims: { iat: now - 2000, exp: now - 1000 } })}`), 401, 'expired')
+    t.equal(await refusedWith(`?access_token=${issuer.userToken(alice, { key: issuer.otherKey() })}`), 401, 'wrong key')
+    t.equal(await refusedWith(`?access_token=${issuer.serviceToken()}`), 403, 'a service token')
+  })
+
+  t.test('the socket is closed with 4401 when its token expires', async t => {
+    const now = Math.floor(Date.now() / 1000)
+    const client = await connect(`?access_token=${issuer.userToken(alice, { claims: { exp: now + 1 } })}`)
+    const [code] = await new Promise<[number]>(resolve => client.socket.once('close', (c: number) => resolve([c])))
+    t.equal(code, 4401)
+  })
+
+  t.test('the token in the query string never reaches the logs', async t => {
+    const token = issuer.userToken(alice)
+    const client = await connect(`?access_token=${token}`)
+    client.socket.close()
+    const signature = token.split('.')[2]!
+    t.ok(logLines.some(line => line.includes('/orders/ws?access_token=[Redacted]')), 'the upgrade request is logged, redacted')
+    t.notOk(logLines.some(line => line.includes(signature)), 'no log line holds the token')
+  })
+})
