@@ -2,19 +2,23 @@
  * The order state machine: the one place that says which status may follow which.
  *
  *   new ──▶ processing ──▶ completed
- *                     └──▶ failed
+ *    │                └──▶ failed
+ *    └──▶ cancelled            (by the owner, only while the order is still new)
  *
  * Everything else (including moving a final order, or staying in place) is an
- * illegal transition, answered with 409 by the order-service.
+ * illegal transition, answered with 409 by the order-service. Because a transition is
+ * checked against the row as it is in the database (under a lock), a cancel and the
+ * processor racing on one order cannot both win: the order ends cancelled or processed.
  */
-export const ORDER_STATUSES = ['new', 'processing', 'completed', 'failed'] as const
+export const ORDER_STATUSES = ['new', 'processing', 'completed', 'failed', 'cancelled'] as const
 export type OrderStatus = (typeof ORDER_STATUSES)[number]
 
 const allowedNext: Record<OrderStatus, readonly OrderStatus[]> = {
-  new: ['processing'],
+  new: ['processing', 'cancelled'],
   processing: ['completed', 'failed'],
   completed: [],
-  failed: []
+  failed: [],
+  cancelled: []
 }
 
 export function canTransition (from: OrderStatus, to: OrderStatus): boolean {

@@ -1,14 +1,15 @@
 import t from 'tap'
 import { canTransition, isFinalStatus, ORDER_STATUSES } from '@orders/contracts'
 
-t.test('an order moves new → processing → completed or failed', async t => {
+t.test('an order moves new → processing → completed or failed, or new → cancelled', async t => {
   t.ok(canTransition('new', 'processing'))
+  t.ok(canTransition('new', 'cancelled'))
   t.ok(canTransition('processing', 'completed'))
   t.ok(canTransition('processing', 'failed'))
 })
 
 t.test('no other move is allowed, including staying in place', async t => {
-  const allowed = new Set(['new>processing', 'processing>completed', 'processing>failed'])
+  const allowed = new Set(['new>processing', 'new>cancelled', 'processing>completed', 'processing>failed'])
   for (const from of ORDER_STATUSES) {
     for (const to of ORDER_STATUSES) {
       t.equal(canTransition(from, to), allowed.has(`${from}>${to}`), `${from} → ${to}`)
@@ -16,6 +17,6 @@ t.test('no other move is allowed, including staying in place', async t => {
   }
 })
 
-t.test('completed and failed are final', async t => {
-  t.same(ORDER_STATUSES.filter(isFinalStatus), ['completed', 'failed'])
+t.test('completed, failed and cancelled are final', async t => {
+  t.same(ORDER_STATUSES.filter(isFinalStatus), ['completed', 'failed', 'cancelled'])
 })

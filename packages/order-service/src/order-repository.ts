@@ -113,12 +113,14 @@ export class OrderRepository {
   /**
    * Moves an order along the state machine and records `order_status_changed`, in one
    * transaction. The row lock serialises concurrent changes of one order, so the
-   * transition is checked against the status that is really there.
+   * transition is checked against the status that is really there: this is where a cancel
+   * racing the processor is decided. With `ownerId`, only that user's order is changed.
    */
-  async changeStatus (id: string, change: ChangeOrderStatusBody, requestId: string): Promise<Order | undefined> {
+  async changeStatus (id: string, change: ChangeOrderStatusBody, requestId: string, options: { ownerId?: string } = {}): Promise<Order | undefined> {
     const order = await this.#db.transaction().execute(async trx => {
       const current = await trx.selectFrom('orders').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
-      if (!current) return undefined
+      // Someone else's order is "not found", exactly like an unknown one.
+      if (!current || (options.ownerId !== undefined && current.user_id !== options.ownerId)) return undefined
       if (!canTransition(current.status, change.status)) throw new IllegalTransitionError(current.status, change.status)
 
       const updated = await trx.updateTable('orders')

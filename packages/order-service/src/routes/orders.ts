@@ -76,12 +76,33 @@ const ordersRoutes: FastifyPluginAsyncTypebox<{ orderRepository: OrderRepository
     return order
   })
 
+  app.post('/orders/:id/cancel', {
+    onRequest: app.requireScope(SCOPES.user),
+    schema: {
+      tags: ['orders'],
+      summary: "Cancel one of the caller's own orders while it is still new (user token)",
+      description: 'Once the processor has taken the order (processing or later) it cannot be cancelled: 409.',
+      security: bearer,
+      params: OrderIdParams,
+      response: { 200: Order, ...errors(400, 401, 403, 404, 409, 503) }
+    }
+  }, async request => {
+    try {
+      const order = await orderRepository.changeStatus(request.params.id, { status: 'cancelled' }, request.id, { ownerId: request.user.sub })
+      if (!order) throw app.httpErrors.notFound('Order not found')
+      return order
+    } catch (err) {
+      if (err instanceof IllegalTransitionError) throw app.httpErrors.conflict(`Only a new order can be cancelled; this one is ${err.from}`)
+      throw err
+    }
+  })
+
   app.patch('/orders/:id', {
     onRequest: app.requireScope(SCOPES.orderStatusWrite),
     schema: {
       tags: ['orders'],
       summary: 'Move an order along its state machine (service token with scope orders:status only)',
-      description: 'new → processing → completed | failed. Any other move is 409. `failure_reason` is required with `failed` and allowed only then.',
+      description: 'new → processing → completed | failed, new → cancelled. Any other move is 409. `failure_reason` is required with `failed` and allowed only then.',
       security: bearer,
       params: OrderIdParams,
       body: ChangeOrderStatusBody,
