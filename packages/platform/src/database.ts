@@ -26,9 +26,11 @@ export function createDatabase<DB> (options: DatabaseOptions): Kysely<DB> {
     // Fail a request quickly with 503 rather than queueing forever while PostgreSQL is away.
     connectionTimeoutMillis: 5_000
   })
-  // An idle client that loses its server emits 'error' on the pool; without a listener that
-  // would crash the process. The next query reconnects.
+  // A client that loses its server emits 'error': on the pool while idle, on the client itself
+  // while checked out (between the queries of a transaction). Without listeners either would
+  // crash the process; the query in flight fails on its own (→ 503) and the next one reconnects.
   pool.on('error', () => {})
+  pool.on('connect', client => { client.on('error', () => {}) })
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
 }
 
