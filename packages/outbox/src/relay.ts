@@ -14,7 +14,14 @@ export interface OutboxRelayOptions {
   batchSize?: number
   /** The safety net: how often to look for rows nobody woke us for (a crashed writer's). */
   pollIntervalMs?: number
+  /** Published rows are kept this long (to look at when debugging), then deleted. */
+  retentionMs?: number
+  /** How often published rows past their retention are deleted. */
+  cleanupIntervalMs?: number
 }
+
+// Deletes go in slices so a large backlog never holds long locks or one huge transaction.
+const CLEANUP_BATCH = 5_000
 
 /**
  * Publishes outbox rows to RabbitMQ, oldest first, and marks them published only after the
@@ -34,6 +41,9 @@ export class OutboxRelay {
   readonly #log: Logger
   readonly #batchSize: number
   readonly #pollIntervalMs: number
+  readonly #retentionMs: number
+  readonly #cleanupIntervalMs: number
+  #lastCleanupAt = 0
   #running: Promise<void> | undefined
   #stopping = false
   #woken = false
@@ -46,6 +56,23 @@ export class OutboxRelay {
     this.#log = options.log
     this.#batchSize = options.batchSize ?? 200
     this.#pollIntervalMs = options.pollIntervalMs ?? 1_000
+    this.#retentionMs = options.retentionMs ?? 10 * 60_000
+    this.#cleanupIntervalMs = options.cleanupIntervalMs ?? 60_000
+  }
+
+  /** Deletes published rows older than the retention; returns how many. */
+  async deletePublished (): Promise<number> {
+    let deleted = 0
+    for (;;) {
+      const result = await this.#db.withSchema(this.#schema).deleteFrom('outbox')
+        .where('id', 'in', eb => eb.selectFrom('outbox').select('id')
+          .where('published_at', '<', sql<Date>`now() - ${this.#retentionMs} * interval '1 millisecond'` as unknown as Date)
+          .limit(CLEANUP_BATCH))
+        .executeTakeFirst()
+      const count = Number(result.numDeletedRows)
+      deleted += count
+      if (count < CLEANUP_BATCH) return deleted
+    }
   }
 
   /** Publishes one batch of pending rows; returns how many were published. */
@@ -110,6 +137,10 @@ export class OutboxRelay {
       } catch (err) {
         failures++
         this.#log.warn({ err, schema: this.#schema }, 'outbox relay could not publish; rows stay pending')
+      }
+      if (Date.now() - this.#lastCleanupAt >= this.#cleanupIntervalMs) {
+        this.#lastCleanupAt = Date.now()
+        await this.deletePublished().catch(err => { this.#log.warn({ err, schema: this.#schema }, 'could not delete published outbox rows') })
       }
       // A full batch means more may be waiting: go again at once.
       if (published === this.#batchSize && failures === 0) continue

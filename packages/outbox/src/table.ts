@@ -2,8 +2,8 @@ import { sql, type ColumnType, type Generated, type Kysely } from 'kysely'
 
 /**
  * The outbox table, the same shape in every service's own schema. A row is written in the
- * same transaction as the state change it announces and deleted from nobody's view: the
- * relay sets `published_at` once the broker confirmed the message.
+ * same transaction as the state change it announces; the relay sets `published_at` once the
+ * broker confirmed the message, and deletes published rows once their retention has passed.
  */
 export interface OutboxTable {
   /** Also the AMQP `messageId`, so consumers can recognise a redelivery. */
@@ -35,6 +35,17 @@ export async function createOutboxTable (db: Kysely<any>, schema: string): Promi
   await db.schema.withSchema(schema).createIndex('outbox_unpublished_idx')
     .on('outbox').column('created_at').where(sql.ref('published_at'), 'is', null)
     .execute()
+}
+
+/** Lets the relay delete published rows past their retention without scanning the table. */
+export async function createOutboxPublishedIndex (db: Kysely<any>, schema: string): Promise<void> {
+  await db.schema.withSchema(schema).createIndex('outbox_published_idx')
+    .on('outbox').column('published_at').where(sql.ref('published_at'), 'is not', null)
+    .execute()
+}
+
+export async function dropOutboxPublishedIndex (db: Kysely<any>, schema: string): Promise<void> {
+  await db.schema.withSchema(schema).dropIndex('outbox_published_idx').execute()
 }
 
 export async function dropOutboxTable (db: Kysely<any>, schema: string): Promise<void> {

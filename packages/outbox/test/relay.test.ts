@@ -133,4 +133,23 @@ t.test('the outbox relay', async t => {
     const rows = await sql<{ n: string }>`select count(*) as n from orders.outbox where payload->>'label' = 'rolled-back'`.execute(db)
     t.equal(Number(rows.rows[0]!.n), 0)
   })
+
+  t.test('published rows are deleted once their retention has passed; pending rows never', async t => {
+    const [published] = await append(1, 'old-published')
+    await newRelay().publishPending()
+    const [pendingId] = await db.transaction().execute(async trx => [await appendToOutbox(trx, SCHEMA, { exchange: 'missing.never', routingKey: 'x', payload: {} })])
+    await sql`update orders.outbox set published_at = now() - interval '2 hours' where id = ${published}`.execute(db)
+    await sql`update orders.outbox set created_at = now() - interval '3 hours' where id = ${pendingId}`.execute(db)
+    const [recent] = await append(1, 'recent-published')
+    await newRelay().publishPending().catch(() => 0) // the 'missing.never' row is refused; that's fine
+
+    const relay = new OutboxRelay({ db, schema: SCHEMA, publisher: createEventPublisher(broker), log, retentionMs: 60 * 60_000 })
+    const deleted = await relay.deletePublished()
+    t.ok(deleted >= 1)
+    const ids = (await db.withSchema(SCHEMA).selectFrom('outbox').select('id').execute()).map(r => r.id)
+    t.notOk(ids.includes(published), 'the old published row is gone')
+    t.ok(ids.includes(pendingId), 'a pending row stays, however old')
+    t.ok(ids.includes(recent), 'a recently published row stays')
+    await sql`delete from orders.outbox where id = ${pendingId}`.execute(db)
+  })
 })
