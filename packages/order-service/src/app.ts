@@ -18,6 +18,8 @@ export interface OrderServiceAppOptions {
   onOutboxCommitted: () => void
   /** This replica's WebSockets; fed with status events from the broker by the server. */
   hub: OrderNotificationHub
+  /** True once shutdown has begun: /healthz answers 503 so the gateway stops sending requests. */
+  isDraining?: () => boolean
 }
 
 /** The order-service as a plugin: the server process and the tests both register it. */
@@ -28,7 +30,8 @@ export default async function orderServiceApp (app: FastifyInstance, options: Or
     readiness: {
       database: async () => { await pingDatabase(options.db) },
       broker: () => { if (!options.broker.ready) throw new Error('not connected to RabbitMQ') }
-    }
+    },
+    isDraining: options.isDraining
   })
   await app.register(authentication, { userServiceUrl: options.userServiceUrl })
   const orderRepository = new OrderRepository({ db: options.db, onOutboxCommitted: options.onOutboxCommitted })

@@ -22,10 +22,17 @@ const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher, log: app.l
 const hub = new OrderNotificationHub({ log: app.log.child({ component: 'notifications' }) })
 const statusEvents = consumeStatusEvents({ broker, hub, instanceId: config.INSTANCE_ID, log: app.log })
 
-await app.register(orderServiceApp, { db, broker, userServiceUrl: config.USER_SERVICE_URL, onOutboxCommitted: () => { relay.wake() }, hub })
+let draining = false
+await app.register(orderServiceApp, {
+  db, broker, userServiceUrl: config.USER_SERVICE_URL, onOutboxCommitted: () => { relay.wake() }, hub, isDraining: () => draining
+})
 relay.start()
 
 closeOnSignals(app.log, async () => {
+  // Drain: fail health checks until the gateway has taken this replica out of rotation, so no
+  // new request is refused; requests still arriving meanwhile are served normally.
+  draining = true
+  await new Promise(resolve => setTimeout(resolve, config.SHUTDOWN_DRAIN_MS))
   hub.closeAll() // clients reconnect through the gateway to another replica
   await app.close() // stops accepting requests and waits for those in flight
   await statusEvents.close()

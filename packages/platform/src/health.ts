@@ -6,14 +6,22 @@ export type ReadinessChecks = Record<string, () => Promise<void> | void>
 const CHECK_TIMEOUT_MS = 2_000
 
 /**
- * `/healthz`: the process is alive. `/readyz`: every dependency it needs answers.
- * Both are public (no token): the gateway and orchestrators call them.
+ * `/healthz`: the process is alive and takes requests (503 while it drains before a shutdown,
+ * so the gateway's health check takes it out of rotation first). `/readyz`: every dependency
+ * it needs answers. Both are public (no token): the gateway and orchestrators call them.
  */
-export async function healthRoutes (app: FastifyInstance, opts: { checks: ReadinessChecks }): Promise<void> {
+export async function healthRoutes (app: FastifyInstance, opts: { checks: ReadinessChecks, isDraining?: () => boolean }): Promise<void> {
   app.get('/healthz', {
-    schema: { tags: ['health'], summary: 'The process is alive (public)', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    schema: {
+      tags: ['health'],
+      summary: 'The process is alive (public)',
+      response: { 200: Type.Object({ status: Type.Literal('ok') }), 503: Type.Object({ status: Type.Literal('draining') }) }
+    },
     logLevel: 'warn'
-  }, async () => ({ status: 'ok' as const }))
+  }, async (_request, reply) => {
+    if (opts.isDraining?.()) return await reply.code(503).send({ status: 'draining' as const })
+    return { status: 'ok' as const }
+  })
 
   app.get('/readyz', {
     schema: {

@@ -46,6 +46,8 @@ export interface ServiceBasicsOptions {
   title: string
   description: string
   readiness: ReadinessChecks
+  /** True once the process has begun to shut down: /healthz answers 503 (see health.ts). */
+  isDraining?: () => boolean
 }
 
 /**
@@ -64,5 +66,5 @@ export async function registerServiceBasics (app: FastifyInstance, options: Serv
     }
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  await app.register(healthRoutes, { checks: options.readiness })
+  await app.register(healthRoutes, { checks: options.readiness, isDraining: options.isDraining })
 }

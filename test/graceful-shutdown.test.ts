@@ -1,0 +1,34 @@
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { call, registerAndLogin, startTestSystem, waitForOrderStatus } from './system-helper.ts'
+
+t.test('an order-service replica stopped with SIGTERM under load: no request fails, no order is lost', async t => {
+  const { system, gateway } = await startTestSystem(t)
+  const { token } = await registerAndLogin(gateway, `drain-${randomUUID()}@example.com`)
+
+  const answers: Array<{ status: number, id?: string }> = []
+  let stopLoad = false
+  // Four clients placing orders one after another, through the gateway, until told to stop.
+  const clients = Array.from({ length: 4 }, async (_, client) => {
+    for (let i = 0; !stopLoad; i++) {
+      const res = await call(`${gateway}/orders`, { method: 'POST', token, headers: { 'idempotency-key': `drain-${client}-${i}` }, body: { items: [{ sku: 'D', quantity: 1, unit_price: 10 }] } })
+      answers.push({ status: res.status, id: res.body?.id })
+    }
+  })
+  const placed = async (n: number) => { while (answers.length < n) await new Promise(resolve => setTimeout(resolve, 10)) }
+
+  await placed(20)
+  const replica = system.processes.get('order-service-1')!
+  await replica.stop() // SIGTERM; resolves when the process has exited
+  t.equal(replica.running, false)
+  const atStop = answers.length
+  await placed(atStop + 20)
+  stopLoad = true
+  await Promise.all(clients)
+
+  const failed = answers.filter(a => a.status !== 201)
+  t.same(failed, [], `all ${answers.length} orders were accepted (201)`)
+  for (const { id } of answers) await waitForOrderStatus(gateway, token, id!, ['completed'])
+  t.pass(`all ${answers.length} orders completed`)
+  await replica.restart()
+})
