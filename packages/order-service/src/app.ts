@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Connection } from 'rabbitmq-client'
-import { pingDatabase, registerServiceBasics } from '@orders/platform'
+import { databaseAndBrokerChecks, registerServiceBasics } from '@orders/platform'
 import websocket from '@fastify/websocket'
 import authentication from './plugins/authentication.ts'
 import ordersRoutes from './routes/orders.ts'
@@ -27,10 +27,7 @@ export default async function orderServiceApp (app: FastifyInstance, options: Or
   await registerServiceBasics(app, {
     title: 'order-service',
     description: 'Orders API: place, list and read orders; status changes by the order-processor.',
-    readiness: {
-      database: async () => { await pingDatabase(options.db) },
-      broker: () => { if (!options.broker.ready) throw new Error('not connected to RabbitMQ') }
-    },
+    readiness: databaseAndBrokerChecks(options.db, options.broker),
     isDraining: options.isDraining
   })
   await app.register(authentication, { userServiceUrl: options.userServiceUrl })

@@ -3,7 +3,7 @@
  * own events right after commit; this process polls, so rows whose replica died between
  * commit and publish still go out. Its port serves only /healthz, /readyz and /docs.
  */
-import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig, pingDatabase, registerServiceBasics } from '@orders/platform'
+import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig, databaseAndBrokerChecks, registerServiceBasics } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import { RelayConfig } from './config.ts'
 import { ORDERS_SCHEMA, type OrdersDatabase } from './database.ts'
@@ -19,10 +19,7 @@ await app.register(async instance => {
   await registerServiceBasics(instance, {
     title: 'outbox-relay',
     description: 'Publishes the orders outbox to RabbitMQ. Health endpoints only.',
-    readiness: {
-      database: async () => { await pingDatabase(db) },
-      broker: () => { if (!broker.ready) throw new Error('not connected to RabbitMQ') }
-    }
+    readiness: databaseAndBrokerChecks(db, broker)
   })
 })
 relay.start()

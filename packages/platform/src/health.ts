@@ -1,7 +1,17 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import { pingDatabase } from './database.ts'
 
 export type ReadinessChecks = Record<string, () => Promise<void> | void>
+
+/** The checks of a service that needs its database and its broker (every one of ours). */
+export function databaseAndBrokerChecks (db: Kysely<any>, broker: { readonly ready: boolean }): ReadinessChecks {
+  return {
+    database: async () => { await pingDatabase(db) },
+    broker: () => { if (!broker.ready) throw new Error('not connected to RabbitMQ') }
+  }
+}
 
 const CHECK_TIMEOUT_MS = 2_000
 

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
-import { pingDatabase, registerServiceBasics } from '@orders/platform'
+import { databaseAndBrokerChecks, registerServiceBasics } from '@orders/platform'
 import type { UserServiceConfig } from './config.ts'
 import type { UsersDatabase } from './database.ts'
 import { AccountRepository } from './account-repository.ts'
@@ -31,10 +31,7 @@ async function userServiceApp (app: FastifyInstance, options: UserServiceAppOpti
   await registerServiceBasics(app, {
     title: 'user-service',
     description: 'Accounts and sign-in; issues the ES256 access tokens every service verifies (JWKS at /.well-known/jwks.json).',
-    readiness: {
-      database: async () => { await pingDatabase(options.db) },
-      broker: () => { if (!options.broker.ready) throw new Error('not connected to RabbitMQ') }
-    }
+    readiness: databaseAndBrokerChecks(options.db, options.broker)
   })
 
   const signingKeys = await SigningKeys.open(options.db)
