@@ -5,36 +5,50 @@ import { EXCHANGES, topology, type OrderCreatedV1 } from '@orders/contracts'
 import { decodeOrderCreated } from './order-created-message.ts'
 import { TransientCallbackError } from './order-callback-client.ts'
 import type { ProcessingOutcome } from './process-order.ts'
+import { DEAD_LETTER_REASONS, retryAttemptOf } from './delivery-headers.ts'
+import { classifyError, planAfter, type Failure } from './failure-policy.ts'
+import type { FailedMessageRouting } from './failed-message-publisher.ts'
 
 export interface OrderCreatedConsumerOptions {
   connection: Connection
   log: Logger
   /** Messages held unacknowledged, and worked on, at once. */
   prefetch: number
-  /** Runs the rules for one valid event. A thrown error requeues the message. */
+  /** Runs the rules for one valid event. A thrown error is a failed attempt (see failure-policy.ts). */
   processEvent: (event: OrderCreatedV1, requestId: string, log: Logger) => Promise<ProcessingOutcome>
-  /** Pause before a failed message goes back to the queue; a random point in [min, max]. */
-  retryBackoffMs?: { min: number, max: number }
+  /** Where failed deliveries go: a delay queue, or the dead-letter queue. */
+  failedMessages: FailedMessageRouting
+  /** The delay before each retry; after the last, the dead-letter queue. */
+  retryDelaysMs: readonly number[]
+  /** Aborted when the processor stops waiting for the work in flight: those messages are handed back. */
+  stopping?: AbortSignal
+  /** Pause before handing back a message whose failure could not be published anywhere. */
+  handBackPauseMs?: number
 }
 
-// Until delayed-retry queues exist, a requeued message comes straight back: without this
-// pause an order-service outage would turn every prefetched message into a hot loop.
-const DEFAULT_RETRY_BACKOFF_MS = { min: 500, max: 1_000 }
+// Only reached when the broker refused the retry copy too; without a pause the message would
+// come straight back, and the broker dead-letters it after PROCESSOR_DELIVERY_LIMIT of those.
+const DEFAULT_HAND_BACK_PAUSE_MS = 1_000
 
-const [processingQueue] = topology.orderProcessingQueue.queues
+// The work queue comes first in the topology's list (the dead-letter queue second).
+const [workQueue] = topology.orderProcessingQueue.queues
 
 /**
- * Consumes `order_created` from the processor's durable queue. The queue, the exchange and the
- * binding are declared on every (re)connect, so a fresh broker needs no setup. A message is
+ * Consumes `order_created` from the processor's quorum work queue, declared with its exchanges
+ * and bindings on every (re)connect, so a fresh broker needs no setup. A message is
  * acknowledged only once the order-service took the final status (or the order was already
- * final); until then a crash or a lost connection hands it to another delivery.
+ * final), or once a copy of it is confirmed in a delay queue or the dead-letter queue; until
+ * then a crash or a lost connection hands it to another delivery.
  */
 export function createOrderCreatedConsumer (options: OrderCreatedConsumerOptions): Consumer {
   const consumer = options.connection.createConsumer({
-    queue: processingQueue.queue,
-    queueOptions: { ...processingQueue },
-    exchanges: topology.exchanges.filter(e => e.exchange === EXCHANGES.orderEvents),
-    queueBindings: [...topology.orderProcessingQueue.queueBindings],
+    queue: workQueue.queue,
+    queueOptions: { ...workQueue },
+    exchanges: [
+      ...topology.exchanges.filter(e => e.exchange === EXCHANGES.orderEvents),
+      ...topology.orderProcessingQueue.exchanges
+    ],
+    queueBindings: topology.orderProcessingQueue.queueBindings.filter(b => b.queue === workQueue.queue),
     qos: { prefetchCount: options.prefetch },
     // The work is waiting on HTTP, so every prefetched message is worked on at once rather
     // than sitting in memory while another processor instance could have taken it.
@@ -42,11 +56,11 @@ export function createOrderCreatedConsumer (options: OrderCreatedConsumerOptions
     requeue: true
   }, async message => await settleDelivery(message, options))
   consumer.on('error', err => { options.log.error({ err }, 'order_created consumer error') })
-  consumer.on('ready', () => { options.log.info({ queue: processingQueue.queue }, 'consuming order_created') })
+  consumer.on('ready', () => { options.log.info({ queue: workQueue.queue }, 'consuming order_created') })
   return consumer
 }
 
-/** Decides the fate of one delivery: ack, drop (no requeue) or requeue after a pause. */
+/** Decides the fate of one delivery: ack (done, or a copy is safely elsewhere) or hand back. */
 export async function settleDelivery (message: AsyncMessage, options: OrderCreatedConsumerOptions): Promise<ConsumerStatus> {
   const decoded = decodeOrderCreated(message)
   const log = options.log.child({
@@ -54,40 +68,64 @@ export async function settleDelivery (message: AsyncMessage, options: OrderCreat
     request_id: decoded.requestId,
     message_id: message.messageId ?? null
   })
+  const retriesSoFar = retryAttemptOf(message.headers)
+  const delivery = {
+    redelivered: message.redelivered,
+    // Set by the quorum queue: earlier deliveries that ended without an ack (crash, shutdown).
+    delivery_count: message.headers?.['x-delivery-count'] ?? 0,
+    retry_attempt: retriesSoFar
+  }
   if (!decoded.valid) {
-    // Requeueing could never help. A later issue sends these to a dead-letter queue.
-    log.error({ reason: decoded.reason, redelivered: message.redelivered }, 'invalid order_created message dropped')
-    return ConsumerStatus.DROP
+    return await routeFailure(message, { kind: 'permanent', reason: DEAD_LETTER_REASONS.invalidMessage, detail: decoded.reason }, retriesSoFar, options, log)
   }
 
+  let outcome: ProcessingOutcome
   try {
-    log.debug({ redelivered: message.redelivered }, 'processing order')
-    const outcome = await options.processEvent(decoded.event, decoded.requestId, log)
-    return settleOutcome(outcome, log)
+    log.debug(delivery, 'processing order')
+    outcome = await options.processEvent(decoded.event, decoded.requestId, log)
   } catch (err) {
-    const { min, max } = options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS
-    const retryInMs = Math.round(min + Math.random() * (max - min))
-    const level = err instanceof TransientCallbackError ? 'warn' : 'error'
-    log[level]({ err, retry_in_ms: retryInMs, redelivered: message.redelivered }, 'processing failed; the message goes back to the queue')
-    await sleep(retryInMs)
-    return ConsumerStatus.REQUEUE
+    if (options.stopping?.aborted) {
+      log.info({ err }, 'processor stopping; message handed back to the work queue')
+      return ConsumerStatus.REQUEUE
+    }
+    return await routeFailure(message, classifyError(err), retriesSoFar, options, log, err)
   }
-}
 
-function settleOutcome (outcome: ProcessingOutcome, log: Logger): ConsumerStatus {
   switch (outcome.outcome) {
     case 'completed':
-      log.info({ resumed: outcome.resumed }, 'order completed')
+      log.info({ ...delivery, resumed: outcome.resumed, charged: outcome.charged }, 'order completed')
       return ConsumerStatus.ACK
     case 'payment_declined':
-      log.info({ resumed: outcome.resumed, failure_reason: 'payment_declined' }, 'order failed: payment declined')
+      log.info({ ...delivery, resumed: outcome.resumed, charged: outcome.charged, failure_reason: 'payment_declined' }, 'order failed: payment declined')
       return ConsumerStatus.ACK
     case 'already_processed':
       // A redelivery of a message whose order is final: harmless, nothing was changed.
-      log.info({ status: outcome.status }, 'order already processed; message acknowledged')
+      log.info({ ...delivery, status: outcome.status }, 'order already processed; message acknowledged')
       return ConsumerStatus.ACK
     case 'order_not_found':
-      log.error('the order-service does not know this order; message dropped')
-      return ConsumerStatus.DROP
+      return await routeFailure(message, { kind: 'not_found', detail: 'the order-service does not know this order (404)' }, retriesSoFar, options, log)
+  }
+}
+
+async function routeFailure (
+  message: AsyncMessage, failure: Failure, retriesSoFar: number, options: OrderCreatedConsumerOptions, log: Logger, err?: unknown
+): Promise<ConsumerStatus> {
+  const plan = planAfter(failure, retriesSoFar, options.retryDelaysMs)
+  try {
+    if (plan.action === 'retry') {
+      await options.failedMessages.retryLater(message, { attempt: plan.attempt, delayMs: plan.delayMs })
+      // A transient answer is expected now and then; anything else is worth someone's attention.
+      const level = err === undefined || err instanceof TransientCallbackError ? 'warn' : 'error'
+      log[level]({ err, reason: failure.detail, retry_attempt: plan.attempt, retry_in_ms: plan.delayMs }, 'processing failed; retrying after a delay')
+    } else {
+      await options.failedMessages.deadLetter(message, { reason: plan.reason, detail: plan.detail })
+      log.error({ err, reason: plan.reason, detail: plan.detail, retry_attempt: retriesSoFar }, 'message sent to the dead-letter queue')
+    }
+    return ConsumerStatus.ACK
+  } catch (publishErr) {
+    const pauseMs = options.handBackPauseMs ?? DEFAULT_HAND_BACK_PAUSE_MS
+    log.error({ err: publishErr, failure: failure.detail, pause_ms: pauseMs }, 'could not publish the failed message on; handing it back to the work queue')
+    await sleep(pauseMs, undefined, { signal: options.stopping }).catch(() => {})
+    return ConsumerStatus.REQUEUE
   }
 }

@@ -25,6 +25,13 @@ export class TransientCallbackError extends Error {
 /** An answer outside the contract (400, 403, a fresh token rejected): a bug or a misconfiguration. */
 export class UnexpectedCallbackError extends Error {
   override name = 'UnexpectedCallbackError'
+  /** The HTTP status, when the answer had an unexpected one (not for a 200 with a malformed body). */
+  readonly status: number | undefined
+
+  constructor (message: string, status?: number) {
+    super(message)
+    this.status = status
+  }
 }
 
 /** platform's ServiceTokenClient fits; tests may pass their own. */
@@ -42,6 +49,7 @@ export interface OrderCallbackClientOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000
 
+interface HttpCall { method: 'GET' | 'PATCH', path: string, requestId: string, signal: AbortSignal | undefined, body?: unknown }
 interface HttpAnswer { status: number, body: unknown }
 
 /**
@@ -60,36 +68,39 @@ export class OrderCallbackClient {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   }
 
-  /** The calls for one message: its request id travels as `x-request-id` so logs join across services. */
-  forMessage (requestId: string, log: Logger): OrderStatusApi {
+  /**
+   * The calls for one message: its request id travels as `x-request-id` so logs join across
+   * services; `signal` (the processor shutting down) aborts a call in flight.
+   */
+  forMessage (requestId: string, log: Logger, signal?: AbortSignal): OrderStatusApi {
     return {
-      patchStatus: async (orderId, change) => await this.patchStatus(orderId, change, requestId, log),
-      getOrder: async (orderId) => await this.getOrder(orderId, requestId, log)
+      patchStatus: async (orderId, change) => await this.patchStatus(orderId, change, requestId, log, signal),
+      getOrder: async (orderId) => await this.getOrder(orderId, requestId, log, signal)
     }
   }
 
-  async patchStatus (orderId: string, change: ChangeOrderStatusBody, requestId: string, log: Logger): Promise<PatchStatusResult> {
-    const answer = await this.#send('PATCH', orderPath(orderId), requestId, log, change)
+  async patchStatus (orderId: string, change: ChangeOrderStatusBody, requestId: string, log: Logger, signal?: AbortSignal): Promise<PatchStatusResult> {
+    const answer = await this.#send({ method: 'PATCH', path: orderPath(orderId), requestId, signal, body: change }, log)
     if (answer.status === 200) return { outcome: 'ok', order: asOrder(answer.body) }
     if (answer.status === 404) return { outcome: 'not_found' }
     if (answer.status === 409) return { outcome: 'conflict' }
     throw unexpectedAnswer('PATCH', orderPath(orderId), answer)
   }
 
-  async getOrder (orderId: string, requestId: string, log: Logger): Promise<GetOrderResult> {
-    const answer = await this.#send('GET', orderPath(orderId), requestId, log)
+  async getOrder (orderId: string, requestId: string, log: Logger, signal?: AbortSignal): Promise<GetOrderResult> {
+    const answer = await this.#send({ method: 'GET', path: orderPath(orderId), requestId, signal }, log)
     if (answer.status === 200) return { outcome: 'ok', order: asOrder(answer.body) }
     if (answer.status === 404) return { outcome: 'not_found' }
     throw unexpectedAnswer('GET', orderPath(orderId), answer)
   }
 
-  async #send (method: string, path: string, requestId: string, log: Logger, body?: unknown): Promise<HttpAnswer> {
+  async #send (call: HttpCall, log: Logger): Promise<HttpAnswer> {
     const token = await this.#tokens.getToken()
-    const answer = await this.#request(method, path, requestId, token, body)
+    const answer = await this.#request(call, token)
     if (answer.status !== 401) return answer
-    log.info({ method, path }, 'service token rejected (401); fetching a new one and retrying once')
+    log.info({ method: call.method, path: call.path }, 'service token rejected (401); fetching a new one and retrying once')
     const renewed = await this.#renewToken(token)
-    return await this.#request(method, path, requestId, renewed, body)
+    return await this.#request(call, renewed)
   }
 
   /**
@@ -103,7 +114,8 @@ export class OrderCallbackClient {
     return await this.#tokens.getToken()
   }
 
-  async #request (method: string, path: string, requestId: string, token: string, body: unknown): Promise<HttpAnswer> {
+  async #request ({ method, path, requestId, signal, body }: HttpCall, token: string): Promise<HttpAnswer> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs)
     try {
       const response = await fetch(this.#baseUrl + path, {
         method,
@@ -113,7 +125,7 @@ export class OrderCallbackClient {
           ...(body === undefined ? {} : { 'content-type': 'application/json' })
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#timeoutMs)
+        signal: signal ? AbortSignal.any([timeout, signal]) : timeout
       })
       // Always read the body: an unread body keeps the kept-alive connection busy.
       const text = await response.text()
@@ -149,5 +161,5 @@ function unexpectedAnswer (method: string, path: string, answer: HttpAnswer): Er
   const detail = `${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)?.slice(0, 200)}`
   // 502/503/504 come from the gateway when no replica is up; 429 asks us to slow down.
   if (answer.status >= 500 || answer.status === 429 || answer.status === 408) return new TransientCallbackError(detail)
-  return new UnexpectedCallbackError(detail)
+  return new UnexpectedCallbackError(detail, answer.status)
 }

@@ -1,17 +1,24 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isFinalStatus, type ChangeOrderStatusBody, type Order, type OrderStatus } from '@orders/contracts'
 import type { OrderStatusApi } from './order-callback-client.ts'
+import type { PaymentStatus } from './database.ts'
+import type { PaymentLedger } from './payments.ts'
 
 /**
- * The processor's rules: move a new order to `processing`, "authorize the payment" and move
- * it to `completed` or `failed`. Every step is guarded by the order-service's state machine,
- * so a redelivered message (the processor crashed, or lost its broker connection before
- * the ack) picks up where the last delivery stopped and never moves an order twice.
+ * The processor's rules: move a new order to `processing`, "authorize the payment" once
+ * (a row in processor.payments) and move it to `completed` or `failed`. Every status change
+ * is guarded by the order-service's state machine and the payment by the table's key, so a
+ * redelivered message (the processor crashed, or lost its broker connection before the ack)
+ * picks up where the last delivery stopped: it never moves an order twice, and never charges
+ * twice — it reads the payment decision back instead of deciding again.
  */
 export type ProcessingOutcome =
-  /** `resumed`: an earlier delivery had already moved the order to `processing`. */
-  | { outcome: 'completed', resumed: boolean }
-  | { outcome: 'payment_declined', resumed: boolean }
+  /**
+   * `resumed`: an earlier delivery had already moved the order to `processing`.
+   * `charged`: this delivery recorded the payment (false: an earlier or concurrent one had).
+   */
+  | { outcome: 'completed', resumed: boolean, charged: boolean }
+  | { outcome: 'payment_declined', resumed: boolean, charged: boolean }
   /** Nothing to do: an earlier delivery (or a concurrent one) finished the order. */
   | { outcome: 'already_processed', status: OrderStatus }
   | { outcome: 'order_not_found' }
@@ -24,6 +31,7 @@ export interface ProcessingSettings {
 
 export interface ProcessOrderDependencies extends ProcessingSettings {
   orders: OrderStatusApi
+  payments: PaymentLedger
   /** Injected so the rules are tested without waiting. */
   wait?: (ms: number) => Promise<unknown>
 }
@@ -37,33 +45,48 @@ type FinalChange =
   | { status: 'completed' }
   | { status: 'failed', failure_reason: 'payment_declined' }
 
-/** "Payment authorization": a pure limit check. Deterministic, so a redelivery decides the same. */
-export function decidePayment (total: number, paymentLimit: number): FinalChange {
-  return total > paymentLimit
-    ? { status: 'failed', failure_reason: 'payment_declined' }
-    : { status: 'completed' }
+/** "Payment authorization": a pure limit check. */
+export function decidePayment (total: number, paymentLimit: number): PaymentStatus {
+  return total > paymentLimit ? 'declined' : 'authorized'
+}
+
+function finalChangeFor (payment: PaymentStatus): FinalChange {
+  return payment === 'authorized'
+    ? { status: 'completed' }
+    : { status: 'failed', failure_reason: 'payment_declined' }
 }
 
 export async function processOrder (order: Pick<Order, 'id' | 'total'>, deps: ProcessOrderDependencies): Promise<ProcessingOutcome> {
   const started = await startProcessing(order.id, deps.orders)
   if (started.outcome !== 'started') return started
 
-  const change = decidePayment(order.total, deps.paymentLimit)
-  if (change.status === 'completed' && deps.processingDelayMs > 0) {
-    await (deps.wait ?? sleep)(deps.processingDelayMs)
-  }
+  const { payment, created } = await authorizePaymentOnce(order, deps)
+  const change = finalChangeFor(payment.status)
   const finished = await deps.orders.patchStatus(order.id, change satisfies ChangeOrderStatusBody)
   switch (finished.outcome) {
     case 'ok':
       return change.status === 'completed'
-        ? { outcome: 'completed', resumed: started.resumed }
-        : { outcome: 'payment_declined', resumed: started.resumed }
+        ? { outcome: 'completed', resumed: started.resumed, charged: created }
+        : { outcome: 'payment_declined', resumed: started.resumed, charged: created }
     case 'not_found':
       return { outcome: 'order_not_found' }
     case 'conflict':
       // A concurrent delivery of the same message finished first.
       return await finishedElsewhere(order.id, deps.orders)
   }
+}
+
+/**
+ * The decision is taken once and stored; every later delivery of the order reads it back, so
+ * neither a redelivery nor a changed PAYMENT_LIMIT can charge twice or decide otherwise.
+ */
+async function authorizePaymentOnce (order: Pick<Order, 'id' | 'total'>, deps: ProcessOrderDependencies) {
+  const recorded = await deps.payments.find(order.id)
+  if (recorded) return { payment: recorded, created: false }
+  const status = decidePayment(order.total, deps.paymentLimit)
+  // The payment provider's latency (simulated), paid only when a payment is authorized.
+  if (status === 'authorized' && deps.processingDelayMs > 0) await (deps.wait ?? sleep)(deps.processingDelayMs)
+  return await deps.payments.recordOnce({ orderId: order.id, amount: order.total, status })
 }
 
 async function startProcessing (orderId: string, orders: OrderStatusApi): Promise<{ outcome: 'started', resumed: boolean } | ProcessingOutcome> {

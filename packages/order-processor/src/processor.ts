@@ -1,40 +1,61 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Kysely } from 'kysely'
 import type { Consumer, Connection } from 'rabbitmq-client'
 import { SCOPES } from '@orders/contracts'
-import { createBrokerConnection, createServiceInstance, ServiceTokenClient, type Logger, type ServiceInstance } from '@orders/platform'
+import { createBrokerConnection, createDatabase, createServiceInstance, ServiceTokenClient, type Logger, type ServiceInstance } from '@orders/platform'
 import type { ProcessorConfig } from './config.ts'
 import orderProcessorApp from './app.ts'
+import type { ProcessorDatabase } from './database.ts'
 import { OrderCallbackClient } from './order-callback-client.ts'
-import { createOrderCreatedConsumer, type OrderCreatedConsumerOptions } from './consumer.ts'
+import { createOrderCreatedConsumer } from './consumer.ts'
+import { FailedMessagePublisher } from './failed-message-publisher.ts'
+import { retireLegacyQueue } from './legacy-queue.ts'
+import { PaymentRepository } from './payments.ts'
 import { processOrder } from './process-order.ts'
 
 export interface OrderProcessor {
   app: ServiceInstance
   connection: Connection
   consumer: Consumer
-  /** Stops taking messages, lets those in flight finish, then closes the port and the connection. */
+  db: Kysely<ProcessorDatabase>
+  /** Done once the legacy classic queue is retired (or found missing); never rejects. */
+  legacyQueueRetired: Promise<void>
+  /**
+   * Stops taking messages and lets those in flight finish; what is still running after the
+   * grace period is handed back to the queue. Then closes the port, the broker and the database.
+   */
   close: () => Promise<void>
 }
 
 export interface OrderProcessorOptions {
   /** Defaults to the health app's logger (pino, LOG_LEVEL). */
   log?: Logger
-  retryBackoffMs?: OrderCreatedConsumerOptions['retryBackoffMs']
+  /** How long close() lets in-flight messages finish before handing them back. */
+  shutdownGraceMs?: number
+  /** Pause before handing back a message whose failure could not be published. */
+  handBackPauseMs?: number
 }
 
+// Below close-with-grace's 10 s (platform/shutdown.ts), so the hand-back and the closing of
+// connections still happen before the process is forced to exit.
+const DEFAULT_SHUTDOWN_GRACE_MS = 7_000
+
 /**
- * Wires the processor: broker connection, service token, order-service client, the
- * order_created consumer and the health app (listening on HOST:PORT).
+ * Wires the processor: database, broker connection, service token, order-service client, the
+ * order_created consumer with its retry and dead-letter paths, and the health app (HOST:PORT).
  */
 export async function startOrderProcessor (config: ProcessorConfig, options: OrderProcessorOptions = {}): Promise<OrderProcessor> {
   const app = createServiceInstance({ service: 'order-processor', logLevel: config.LOG_LEVEL })
   const log = options.log ?? app.log
+  const db = createDatabase<ProcessorDatabase>({ connectionString: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'order-processor' })
   const connection = createBrokerConnection(config.AMQP_URL, 'order-processor', log)
-  await app.register(orderProcessorApp, { connection })
+  await app.register(orderProcessorApp, { connection, db })
   try {
     // Listen before consuming: a process that cannot serve its health port takes no work.
     await app.listen({ host: config.HOST, port: config.PORT })
   } catch (err) {
     await connection.close()
+    await db.destroy()
     throw err
   }
 
@@ -45,27 +66,55 @@ export async function startOrderProcessor (config: ProcessorConfig, options: Ord
     scope: SCOPES.orderStatusWrite
   })
   const orderService = new OrderCallbackClient({ gatewayUrl: config.GATEWAY_URL, tokens })
+  const payments = new PaymentRepository(db)
+  const failedMessages = new FailedMessagePublisher({ connection, retryDelaysMs: config.RETRY_DELAYS_MS })
+  // Aborted when the grace period of a shutdown is over: waits and HTTP calls in flight stop,
+  // and their messages go back to the queue (nack with requeue) for the next process.
+  const stopping = new AbortController()
   const consumer = createOrderCreatedConsumer({
     connection,
     log,
     prefetch: config.PROCESSOR_PREFETCH,
-    retryBackoffMs: options.retryBackoffMs,
+    failedMessages,
+    retryDelaysMs: config.RETRY_DELAYS_MS,
+    stopping: stopping.signal,
+    handBackPauseMs: options.handBackPauseMs,
     processEvent: async (event, requestId, messageLog) => await processOrder(event.data.order, {
-      orders: orderService.forMessage(requestId, messageLog),
+      orders: orderService.forMessage(requestId, messageLog, stopping.signal),
+      payments,
       paymentLimit: config.PAYMENT_LIMIT,
-      processingDelayMs: config.PROCESSING_DELAY_MS
+      processingDelayMs: config.PROCESSING_DELAY_MS,
+      wait: async ms => await sleep(ms, undefined, { signal: stopping.signal })
     })
   })
+  const legacyQueueRetired = retireLegacyQueue(connection, log).then(() => {}, err => {
+    log.warn({ err }, 'could not retire the legacy classic queue; the next start tries again')
+  })
+
   let closing: Promise<void> | undefined
   async function closeInOrder (): Promise<void> {
-    await consumer.close() // waits for the handlers in flight, so their acks go out
+    const grace = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS
+    // consumer.close() cancels the subscription (prefetched messages not yet started go back
+    // to the queue) and waits for the handlers in flight, so their acks go out.
+    const consumerClosed = consumer.close()
+    const timer = sleep(grace, 'late' as const, { ref: false })
+    if (await Promise.race([consumerClosed.then(() => 'closed' as const), timer]) === 'late') {
+      log.warn({ grace_ms: grace }, 'messages still in flight after the grace period; handing them back')
+      stopping.abort()
+      await consumerClosed
+    }
+    await legacyQueueRetired
+    await failedMessages.close()
     await app.close()
     await connection.close()
+    await db.destroy()
   }
   return {
     app,
     connection,
     consumer,
+    db,
+    legacyQueueRetired,
     async close () { await (closing ??= closeInOrder()) }
   }
 }

@@ -2,42 +2,55 @@ import t from 'tap'
 import { pino } from 'pino'
 import { ConsumerStatus, type AsyncMessage, type Connection } from 'rabbitmq-client'
 import { settleDelivery, type OrderCreatedConsumerOptions } from '../src/consumer.ts'
-import { TransientCallbackError } from '../src/order-callback-client.ts'
+import type { FailedMessageRouting } from '../src/failed-message-publisher.ts'
+import { TransientCallbackError, UnexpectedCallbackError } from '../src/order-callback-client.ts'
 import type { ProcessingOutcome } from '../src/process-order.ts'
 import { anOrder, orderCreated } from './fixtures.ts'
 
 // How each delivery is settled, without a broker: the handler's return value is what
-// rabbitmq-client turns into basic.ack / basic.nack(requeue).
+// rabbitmq-client turns into basic.ack / basic.nack(requeue); the copies it would publish to
+// a delay queue or the dead-letter queue are recorded.
 
-function setup (processEvent: OrderCreatedConsumerOptions['processEvent']) {
+const DELAYS = [100, 500]
+
+function setup (processEvent: OrderCreatedConsumerOptions['processEvent'], routing: Partial<FailedMessageRouting> = {}) {
   const logs: Array<Record<string, unknown>> = []
   const log = pino({ level: 'debug' }, { write (line: string) { logs.push(JSON.parse(line) as Record<string, unknown>) } })
+  const published: Array<{ path: 'retry' | 'dead_letter', attempt?: number, delayMs?: number, reason?: string, detail?: string }> = []
   const options: OrderCreatedConsumerOptions = {
     connection: {} as Connection,
     log,
     prefetch: 1,
     processEvent,
-    retryBackoffMs: { min: 1, max: 2 }
+    retryDelaysMs: DELAYS,
+    handBackPauseMs: 1,
+    failedMessages: {
+      retryLater: routing.retryLater ?? (async (_message, retry) => { published.push({ path: 'retry', ...retry }) }),
+      deadLetter: routing.deadLetter ?? (async (_message, deadLetter) => { published.push({ path: 'dead_letter', ...deadLetter }) })
+    }
   }
-  return { logs, options }
+  return { logs, options, published }
 }
 
-function delivery (body: unknown, requestId = 'req-42'): AsyncMessage {
-  return { body, headers: { 'x-request-id': requestId }, messageId: 'msg-1', correlationId: requestId, redelivered: false } as unknown as AsyncMessage
+function delivery (body: unknown, options: { requestId?: string, retryAttempt?: number } = {}): AsyncMessage {
+  const requestId = options.requestId ?? 'req-42'
+  const headers: Record<string, unknown> = { 'x-request-id': requestId }
+  if (options.retryAttempt !== undefined) headers['x-retry-attempt'] = options.retryAttempt
+  return { body, headers, messageId: 'msg-1', correlationId: requestId, redelivered: false } as unknown as AsyncMessage
 }
 
 const order = anOrder(100)
 
-const outcomes: Array<[ProcessingOutcome, ConsumerStatus]> = [
-  [{ outcome: 'completed', resumed: false }, ConsumerStatus.ACK],
-  [{ outcome: 'payment_declined', resumed: false }, ConsumerStatus.ACK],
-  [{ outcome: 'already_processed', status: 'completed' }, ConsumerStatus.ACK],
-  [{ outcome: 'order_not_found' }, ConsumerStatus.DROP]
+const outcomes: ProcessingOutcome[] = [
+  { outcome: 'completed', resumed: false, charged: true },
+  { outcome: 'payment_declined', resumed: false, charged: true },
+  { outcome: 'already_processed', status: 'completed' }
 ]
-for (const [outcome, status] of outcomes) {
-  t.test(`${outcome.outcome} is ${ConsumerStatus[status]}`, async t => {
-    const { logs, options } = setup(async () => outcome)
-    t.equal(await settleDelivery(delivery(orderCreated(order)), options), status)
+for (const outcome of outcomes) {
+  t.test(`${outcome.outcome} is acknowledged, and nothing is published`, async t => {
+    const { logs, options, published } = setup(async () => outcome)
+    t.equal(await settleDelivery(delivery(orderCreated(order)), options), ConsumerStatus.ACK)
+    t.same(published, [])
     t.ok(logs.length > 0)
     for (const line of logs) t.match(line, { order_id: order.id, request_id: 'req-42' }, `"${String(line.msg)}" names the order and request`)
   })
@@ -45,31 +58,81 @@ for (const [outcome, status] of outcomes) {
 
 t.test('the rules get the event and the request id of the message', async t => {
   let seen: unknown
-  const { options } = setup(async (event, requestId) => { seen = { orderId: event.data.order.id, requestId }; return { outcome: 'completed', resumed: false } })
-  await settleDelivery(delivery(orderCreated(order), 'req-7'), options)
+  const { options } = setup(async (event, requestId) => { seen = { orderId: event.data.order.id, requestId }; return { outcome: 'completed', resumed: false, charged: true } })
+  await settleDelivery(delivery(orderCreated(order), { requestId: 'req-7' }), options)
   t.same(seen, { orderId: order.id, requestId: 'req-7' })
 })
 
-t.test('a failure requeues the message, after a pause, with a warning for transient ones', async t => {
-  const { logs, options } = setup(async () => { throw new TransientCallbackError('PATCH answered 503') })
-  t.equal(await settleDelivery(delivery(orderCreated(order)), options), ConsumerStatus.REQUEUE)
-  t.match(logs.at(-1), { level: 40, order_id: order.id, request_id: 'req-42', retry_in_ms: Number })
+t.test('a transient failure goes to the next delay queue, then the message is acknowledged', async t => {
+  const { logs, options, published } = setup(async () => { throw new TransientCallbackError('PATCH answered 503') })
+  t.equal(await settleDelivery(delivery(orderCreated(order)), options), ConsumerStatus.ACK)
+  t.equal(await settleDelivery(delivery(orderCreated(order), { retryAttempt: 1 }), options), ConsumerStatus.ACK)
+  t.same(published, [{ path: 'retry', attempt: 1, delayMs: 100 }, { path: 'retry', attempt: 2, delayMs: 500 }])
+  t.match(logs.at(-1), { level: 40, order_id: order.id, request_id: 'req-42', retry_attempt: 2, retry_in_ms: 500, msg: 'processing failed; retrying after a delay' })
 })
 
-t.test('an unexpected failure is requeued too, logged as an error', async t => {
-  const { logs, options } = setup(async () => { throw new Error('403 from the order-service') })
-  t.equal(await settleDelivery(delivery(orderCreated(order)), options), ConsumerStatus.REQUEUE)
+t.test('after the last delay a transient failure goes to the dead-letter queue', async t => {
+  const { logs, options, published } = setup(async () => { throw new TransientCallbackError('PATCH answered 503') })
+  t.equal(await settleDelivery(delivery(orderCreated(order), { retryAttempt: 2 }), options), ConsumerStatus.ACK)
+  t.match(published, [{ path: 'dead_letter', reason: 'retries_exhausted', detail: /503 \(after 2 retries\)/ }])
+  t.match(logs.at(-1), { level: 50, order_id: order.id, request_id: 'req-42', reason: 'retries_exhausted', msg: 'message sent to the dead-letter queue' })
+})
+
+t.test('an unexpected error is retried too, logged as an error', async t => {
+  const { logs, options, published } = setup(async () => { throw new Error('connection to the database lost') })
+  t.equal(await settleDelivery(delivery(orderCreated(order)), options), ConsumerStatus.ACK)
+  t.same(published, [{ path: 'retry', attempt: 1, delayMs: 100 }])
   t.match(logs.at(-1), { level: 50, order_id: order.id })
 })
 
-t.test('an invalid message is dropped without running the rules', async t => {
+t.test('a 4xx refusal other than 401 and 409 goes straight to the dead-letter queue', async t => {
+  for (const status of [400, 403, 422]) {
+    const { options, published } = setup(async () => { throw new UnexpectedCallbackError(`PATCH answered ${status}`, status) })
+    t.equal(await settleDelivery(delivery(orderCreated(order)), options), ConsumerStatus.ACK)
+    t.match(published, [{ path: 'dead_letter', reason: 'rejected_by_order_service', detail: `PATCH answered ${status}` }], `${status}`)
+  }
+  for (const status of [401, 409]) {
+    const { options, published } = setup(async () => { throw new UnexpectedCallbackError(`answered ${status}`, status) })
+    await settleDelivery(delivery(orderCreated(order)), options)
+    t.match(published, [{ path: 'retry' }], `${status} is retried`)
+  }
+})
+
+t.test('an order the order-service does not know is retried, then dead-lettered as order_not_found', async t => {
+  const { options, published } = setup(async () => ({ outcome: 'order_not_found' }))
+  await settleDelivery(delivery(orderCreated(order)), options)
+  await settleDelivery(delivery(orderCreated(order), { retryAttempt: 2 }), options)
+  t.match(published, [{ path: 'retry', attempt: 1 }, { path: 'dead_letter', reason: 'order_not_found' }])
+})
+
+t.test('an invalid message goes straight to the dead-letter queue without running the rules', async t => {
   let ran = false
-  const { logs, options } = setup(async () => { ran = true; return { outcome: 'completed', resumed: false } })
-  t.equal(await settleDelivery(delivery({ ...orderCreated(order), version: 2 }), options), ConsumerStatus.DROP)
-  t.equal(await settleDelivery(delivery(Buffer.from('nonsense')), options), ConsumerStatus.DROP)
+  const { logs, options, published } = setup(async () => { ran = true; return { outcome: 'completed', resumed: false, charged: true } })
+  t.equal(await settleDelivery(delivery({ ...orderCreated(order), version: 2 }), options), ConsumerStatus.ACK)
+  t.equal(await settleDelivery(delivery(Buffer.from('nonsense')), options), ConsumerStatus.ACK)
   t.notOk(ran)
-  t.match(logs, [
-    { level: 50, order_id: order.id, request_id: 'req-42', reason: /order_created v1/ },
-    { level: 50, order_id: null, request_id: 'req-42', reason: /not JSON/ }
+  t.match(published, [
+    { path: 'dead_letter', reason: 'invalid_message', detail: /order_created v1/ },
+    { path: 'dead_letter', reason: 'invalid_message', detail: /not JSON/ }
   ])
+  t.match(logs, [
+    { level: 50, order_id: order.id, request_id: 'req-42', reason: 'invalid_message' },
+    { level: 50, order_id: null, request_id: 'req-42', reason: 'invalid_message' }
+  ])
+})
+
+t.test('when the copy cannot be published the message is handed back, not acknowledged', async t => {
+  const { logs, options } = setup(async () => { throw new TransientCallbackError('503') }, {
+    retryLater: async () => { throw new Error('channel closed') }
+  })
+  t.equal(await settleDelivery(delivery(orderCreated(order)), options), ConsumerStatus.REQUEUE)
+  t.match(logs.at(-1), { level: 50, order_id: order.id, msg: /handing it back/ })
+})
+
+t.test('a failure while the processor stops hands the message back without a retry copy', async t => {
+  const stopping = new AbortController()
+  const { options, published } = setup(async () => { stopping.abort(); throw new TransientCallbackError('aborted') })
+  options.stopping = stopping.signal
+  t.equal(await settleDelivery(delivery(orderCreated(order)), options), ConsumerStatus.REQUEUE)
+  t.same(published, [])
 })

@@ -15,6 +15,8 @@ export interface RecordedCall {
   requested?: OrderStatus
   body?: unknown
   answered: number
+  /** Date.now() when the call arrived. */
+  at: number
   authorization: string | undefined
   requestId: string | undefined
   contentType: string | undefined
@@ -142,6 +144,7 @@ export class FakeOrderService {
       requested,
       body: request.body,
       answered: 0,
+      at: Date.now(),
       authorization: request.headers.authorization,
       requestId: request.headers['x-request-id'] as string | undefined,
       contentType: request.headers['content-type']

@@ -2,6 +2,7 @@ import t from 'tap'
 import { canTransition, type ChangeOrderStatusBody, type OrderStatus } from '@orders/contracts'
 import { TransientCallbackError, type OrderStatusApi } from '../src/order-callback-client.ts'
 import { decidePayment, processOrder, UnexpectedOrderStateError } from '../src/process-order.ts'
+import type { Payment, PaymentLedger } from '../src/payments.ts'
 import { anOrder } from './fixtures.ts'
 
 const LIMIT = 10_000
@@ -32,44 +33,84 @@ function orderServiceHolding (status: OrderStatus | undefined, options: { before
   return { api, calls, status: () => current }
 }
 
-async function process (total: number, orders: OrderStatusApi, waits: number[] = [], processingDelayMs = 0) {
-  return await processOrder({ id: anOrder(total).id, total }, {
+/** The payments table in memory: one row per order, the first one recorded wins. */
+function paymentsHolding (...recorded: Payment[]) {
+  const rows = new Map(recorded.map(payment => [payment.orderId, payment]))
+  const ledger: PaymentLedger = {
+    async find (orderId) { return rows.get(orderId) },
+    async recordOnce (payment) {
+      const existing = rows.get(payment.orderId)
+      if (existing) return { payment: existing, created: false }
+      rows.set(payment.orderId, payment)
+      return { payment, created: true }
+    }
+  }
+  return { ledger, rows }
+}
+
+const ORDER_ID = anOrder(1).id
+
+async function process (total: number, orders: OrderStatusApi, options: { waits?: number[], processingDelayMs?: number, payments?: PaymentLedger } = {}) {
+  return await processOrder({ id: ORDER_ID, total }, {
     orders,
+    payments: options.payments ?? paymentsHolding().ledger,
     paymentLimit: LIMIT,
-    processingDelayMs,
-    wait: async ms => { waits.push(ms) }
+    processingDelayMs: options.processingDelayMs ?? 0,
+    wait: async ms => { options.waits?.push(ms) }
   })
 }
 
 t.test('payment is authorized up to the limit and declined above it', async t => {
-  t.same(decidePayment(LIMIT, LIMIT), { status: 'completed' })
-  t.same(decidePayment(0, LIMIT), { status: 'completed' })
-  t.same(decidePayment(LIMIT + 1, LIMIT), { status: 'failed', failure_reason: 'payment_declined' })
+  t.equal(decidePayment(LIMIT, LIMIT), 'authorized')
+  t.equal(decidePayment(0, LIMIT), 'authorized')
+  t.equal(decidePayment(LIMIT + 1, LIMIT), 'declined')
 })
 
-t.test('a new order within the limit goes to processing, then completed', async t => {
+t.test('a new order within the limit goes to processing, is charged once, then completed', async t => {
   const service = orderServiceHolding('new')
-  t.same(await process(LIMIT, service.api), { outcome: 'completed', resumed: false })
+  const payments = paymentsHolding()
+  t.same(await process(LIMIT, service.api, { payments: payments.ledger }), { outcome: 'completed', resumed: false, charged: true })
   t.same(service.calls, ['PATCH processing', 'PATCH completed'])
   t.equal(service.status(), 'completed')
+  t.same([...payments.rows.values()], [{ orderId: ORDER_ID, amount: LIMIT, status: 'authorized' }])
 })
 
 t.test('a new order over the limit goes to processing, then failed with payment_declined', async t => {
   const service = orderServiceHolding('new')
-  t.same(await process(LIMIT + 1, service.api), { outcome: 'payment_declined', resumed: false })
+  const payments = paymentsHolding()
+  t.same(await process(LIMIT + 1, service.api, { payments: payments.ledger }), { outcome: 'payment_declined', resumed: false, charged: true })
   t.same(service.calls, ['PATCH processing', 'PATCH failed (payment_declined)'])
+  t.same([...payments.rows.values()], [{ orderId: ORDER_ID, amount: LIMIT + 1, status: 'declined' }])
+})
+
+t.test('a recorded payment is read back, not decided again: no second charge, the same outcome', async t => {
+  // Recorded as declined by an earlier delivery; the total would pass the limit today.
+  const payments = paymentsHolding({ orderId: ORDER_ID, amount: 100, status: 'declined' })
+  const service = orderServiceHolding('processing')
+  const waits: number[] = []
+  t.same(await process(100, service.api, { payments: payments.ledger, waits, processingDelayMs: 250 }), { outcome: 'payment_declined', resumed: true, charged: false })
+  t.same(service.calls, ['PATCH processing', 'GET', 'PATCH failed (payment_declined)'])
+  t.equal(payments.rows.size, 1)
+  t.same(waits, [], 'no payment provider call for a payment already made')
+})
+
+t.test('a final order is not charged', async t => {
+  const payments = paymentsHolding()
+  await process(1, orderServiceHolding('completed').api, { payments: payments.ledger })
+  await process(1, orderServiceHolding('cancelled').api, { payments: payments.ledger })
+  t.equal(payments.rows.size, 0)
 })
 
 t.test('the processing delay is waited before completing, not before declining', async t => {
   const waits: number[] = []
-  await process(1, orderServiceHolding('new').api, waits, 250)
+  await process(1, orderServiceHolding('new').api, { waits, processingDelayMs: 250 })
   t.same(waits, [250])
   const declinedWaits: number[] = []
-  await process(LIMIT + 1, orderServiceHolding('new').api, declinedWaits, 250)
+  await process(LIMIT + 1, orderServiceHolding('new').api, { waits: declinedWaits, processingDelayMs: 250 })
   t.same(declinedWaits, [])
 })
 
-for (const final of ['completed', 'failed'] as const) {
+for (const final of ['completed', 'failed', 'cancelled'] as const) {
   t.test(`a redelivered message for a ${final} order changes nothing`, async t => {
     const service = orderServiceHolding(final)
     t.same(await process(1, service.api), { outcome: 'already_processed', status: final })
@@ -80,7 +121,7 @@ for (const final of ['completed', 'failed'] as const) {
 
 t.test('an order left in processing by a crashed delivery is finished', async t => {
   const service = orderServiceHolding('processing')
-  t.same(await process(1, service.api), { outcome: 'completed', resumed: true })
+  t.same(await process(1, service.api), { outcome: 'completed', resumed: true, charged: true })
   t.same(service.calls, ['PATCH processing', 'GET', 'PATCH completed'])
 })
 
@@ -96,7 +137,7 @@ t.test('a concurrent delivery that finished the order first is no error', async 
   t.same(service.calls, ['PATCH processing', 'PATCH completed', 'GET'])
 })
 
-t.test('a refused move to processing while the order is still new is an error (requeue), not an ack', async t => {
+t.test('a refused move to processing while the order is still new is an error (a retry), not an ack', async t => {
   const service = orderServiceHolding('new')
   service.api.patchStatus = async () => ({ outcome: 'conflict' })
   await t.rejects(process(1, service.api), UnexpectedOrderStateError)

@@ -4,9 +4,10 @@ import { pino } from 'pino'
 import { Connection } from 'rabbitmq-client'
 import { EXCHANGES, QUEUES, ROUTING_KEYS, type OrderCreatedV1 } from '@orders/contracts'
 import { createEventPublisher } from '@orders/platform'
-import { createTestVhost, rabbitmqctl } from '@orders/test-support'
+import { createTestDatabase, createTestVhost, rabbitmqctl, type TestDatabase, type TestVhost } from '@orders/test-support'
 import { loadProcessorConfig } from '../src/config.ts'
-import { startOrderProcessor, type OrderProcessor } from '../src/processor.ts'
+import { DeadLetterQueue } from '../src/dead-letters.ts'
+import { startOrderProcessor, type OrderProcessor, type OrderProcessorOptions } from '../src/processor.ts'
 import { FakeOrderService, TEST_CLIENT_SECRET } from './fake-order-service.ts'
 
 export interface LogLine { level: number, msg: string, order_id?: string | null, request_id?: string, [key: string]: unknown }
@@ -14,47 +15,76 @@ export interface LogLine { level: number, msg: string, order_id?: string | null,
 export interface ProcessorHarness {
   processor: OrderProcessor
   orderService: FakeOrderService
+  vhost: TestVhost
+  database: TestDatabase
+  /** A connection of the test's own, e.g. for a DeadLetterQueue. */
+  connection: Connection
+  deadLetters: DeadLetterQueue
   logs: LogLine[]
+  /** Another processor on the same vhost, database and order-service; closed at teardown. */
+  startAnotherProcessor: (env?: Record<string, string>, options?: OrderProcessorOptions) => Promise<OrderProcessor>
   /** Publishes like the outbox relay: persistent, confirmed, messageId, x-request-id header and correlationId. */
   publish: (event: OrderCreatedV1, options?: { messageId?: string, requestId?: string | null }) => Promise<{ messageId: string }>
-  publishRaw: (body: string, contentType: string) => Promise<void>
-  /** Messages in the processor's queue, ready and unacknowledged. */
-  queueDepth: () => Promise<number>
+  publishRaw: (body: string, contentType: string) => Promise<{ messageId: string }>
+  /** Messages in a queue (the work queue unless named), ready and unacknowledged. */
+  queueDepth: (queue?: string) => Promise<number>
+  /** The rows of processor.payments for one order. */
+  paymentsFor: (orderId: string) => Promise<Array<{ order_id: string, amount: number, status: string }>>
   waitFor: (what: string, check: () => boolean | Promise<boolean>, timeoutMs?: number) => Promise<void>
 }
 
+/** Short delays, so a retry path is walked in well under a second. */
+export const TEST_RETRY_DELAYS_MS = [200, 400]
+
 /**
- * The processor as it runs in production, on a vhost of its own, calling a fake order-service;
- * plus a publisher on a separate connection. Everything is closed and dropped in `t.teardown`.
+ * The processor as it runs in production, on a vhost and a database of its own, calling a fake
+ * order-service; plus a publisher on a separate connection. Everything is closed and dropped
+ * in `t.teardown`. `beforeStart` prepares the vhost before the processor first connects.
  */
 export async function startProcessorHarness (
   t: { teardown: (fn: () => unknown) => void },
-  env: Record<string, string> = {}
+  env: Record<string, string> = {},
+  options: OrderProcessorOptions & { beforeStart?: (vhost: TestVhost) => Promise<void> } = {}
 ): Promise<ProcessorHarness> {
+  const { beforeStart, ...processorOptions } = options
   const vhost = await createTestVhost()
+  const database = await createTestDatabase()
   const orderService = await FakeOrderService.start()
   const logs: LogLine[] = []
   const log = pino({ level: 'debug' }, { write (line: string) { logs.push(JSON.parse(line) as LogLine) } })
-  const config = loadProcessorConfig({
-    AMQP_URL: vhost.url,
-    GATEWAY_URL: orderService.url,
-    PROCESSOR_CLIENT_SECRET: TEST_CLIENT_SECRET,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    PAYMENT_LIMIT: '50000',
-    ...env
-  })
-  const processor = await startOrderProcessor(config, { log, retryBackoffMs: { min: 20, max: 50 } })
+  const processors: OrderProcessor[] = []
+  async function startProcessor (overrides: Record<string, string> = {}, extraOptions: OrderProcessorOptions = {}): Promise<OrderProcessor> {
+    const config = loadProcessorConfig({
+      AMQP_URL: vhost.url,
+      DATABASE_URL: database.url,
+      DATABASE_POOL_SIZE: '4',
+      GATEWAY_URL: orderService.url,
+      PROCESSOR_CLIENT_SECRET: TEST_CLIENT_SECRET,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      PAYMENT_LIMIT: '50000',
+      RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS.join(','),
+      ...env,
+      ...overrides
+    })
+    const processor = await startOrderProcessor(config, { log, handBackPauseMs: 20, ...processorOptions, ...extraOptions })
+    processors.push(processor)
+    return processor
+  }
+
+  if (beforeStart) await beforeStart(vhost)
+  const processor = await startProcessor()
   const connection = new Connection({ url: vhost.url, connectionName: 'order-processor-test' })
   const publisher = createEventPublisher(connection)
 
   t.teardown(async () => {
-    await processor.close()
+    for (const each of processors) await each.close()
     await publisher.close()
     await connection.close()
     await orderService.close()
     await vhost.drop()
+    await database.drop()
   })
 
   async function waitFor (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
@@ -65,14 +95,25 @@ export async function startProcessorHarness (
     }
   }
 
+  async function startAnotherProcessor (overrides: Record<string, string> = {}, extraOptions: OrderProcessorOptions = {}): Promise<OrderProcessor> {
+    const another = await startProcessor(overrides, extraOptions)
+    await waitFor('the other consumer to be ready', () => another.consumer.consumerTag !== '')
+    return another
+  }
+
   // Consuming before the first publish, so the test measures processing, not start-up.
   await waitFor('the consumer to be ready', () => processor.consumer.consumerTag !== '')
 
   return {
     processor,
     orderService,
+    vhost,
+    database,
+    connection,
+    deadLetters: new DeadLetterQueue(connection),
     logs,
     waitFor,
+    startAnotherProcessor,
     async publish (event, options = {}) {
       const messageId = options.messageId ?? randomUUID()
       const requestId = options.requestId === undefined ? `req-${randomUUID()}` : options.requestId
@@ -86,18 +127,26 @@ export async function startProcessorHarness (
       return { messageId }
     },
     async publishRaw (body, contentType) {
+      const messageId = randomUUID()
       await publisher.send({
         exchange: EXCHANGES.orderEvents,
         routingKey: ROUTING_KEYS.orderCreated,
         durable: true,
-        messageId: randomUUID(),
+        messageId,
         contentType
       }, Buffer.from(body))
+      return { messageId }
     },
-    async queueDepth () {
+    async queueDepth (queue = QUEUES.orderProcessing) {
       const out = await rabbitmqctl('list_queues', '-p', vhost.name, '--no-table-headers', 'name', 'messages')
-      const line = out.split('\n').find(l => l.startsWith(`${QUEUES.orderProcessing}\t`))
+      const line = out.split('\n').find(l => l.startsWith(`${queue}\t`))
       return Number(line?.split('\t')[1] ?? 0)
+    },
+    async paymentsFor (orderId) {
+      return await database.db.withSchema('processor').selectFrom('payments')
+        .select(['order_id', 'amount', 'status'])
+        .where('order_id', '=', orderId)
+        .execute()
     }
   }
 }

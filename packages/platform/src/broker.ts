@@ -14,14 +14,16 @@ export function createBrokerConnection (url: string, connectionName: string, log
 }
 
 /**
- * A confirming publisher that declares the whole topology (exchanges, the processor's queue
- * and its binding) before its first publish and after every reconnect, so an event is never
- * published into an exchange that has no queue for it yet (it would be dropped silently).
+ * A confirming publisher that declares the whole topology (exchanges, the processor's work
+ * queue with its dead-letter exchange and queue, their bindings) before its first publish and
+ * after every reconnect, so an event is never published into an exchange that has no queue
+ * for it yet (it would be dropped silently). The queue arguments come from the same data the
+ * processor declares them with; any difference would be refused by the broker.
  */
 export function createEventPublisher (connection: Connection) {
   return connection.createPublisher({
     confirm: true,
-    exchanges: [...topology.exchanges],
+    exchanges: [...topology.exchanges, ...topology.orderProcessingQueue.exchanges],
     queues: [...topology.orderProcessingQueue.queues],
     queueBindings: [...topology.orderProcessingQueue.queueBindings]
   })

@@ -8,7 +8,7 @@ import { FileMigrationProvider, Migrator, type MigrationResultSet } from 'kysely
  * migrations (`migrations/<schema>/NNNN_name.ts`) and its own bookkeeping table inside the
  * schema, so services migrate independently. Applied in this order, reverted in reverse.
  */
-export const SERVICE_SCHEMAS = ['users', 'orders'] as const
+export const SERVICE_SCHEMAS = ['users', 'orders', 'processor'] as const
 export type ServiceSchema = (typeof SERVICE_SCHEMAS)[number]
 
 export function createSchemaMigrator (db: Kysely<any>, migrationsDir: string, schema: string): Migrator {

@@ -1,0 +1,51 @@
+import type { Kysely } from 'kysely'
+import { PROCESSOR_SCHEMA, type PaymentStatus, type ProcessorDatabase } from './database.ts'
+
+export interface Payment {
+  orderId: string
+  amount: number
+  status: PaymentStatus
+}
+
+/** What the processing rules need from the payments table; tests of the rules pass their own. */
+export interface PaymentLedger {
+  find: (orderId: string) => Promise<Payment | undefined>
+  /**
+   * Records `payment` unless the order already has one, and returns the one that counts:
+   * `created` is false when an earlier or a concurrent delivery recorded it first.
+   */
+  recordOnce: (payment: Payment) => Promise<{ payment: Payment, created: boolean }>
+}
+
+/**
+ * One payment per order, in the processor's own schema. The primary key on order_id decides
+ * between concurrent deliveries of one order: both insert, one row lands, both read it back.
+ */
+export class PaymentRepository implements PaymentLedger {
+  readonly #db: Kysely<ProcessorDatabase>
+
+  constructor (db: Kysely<ProcessorDatabase>) {
+    this.#db = db.withSchema(PROCESSOR_SCHEMA)
+  }
+
+  async find (orderId: string): Promise<Payment | undefined> {
+    const row = await this.#db.selectFrom('payments')
+      .select(['order_id', 'amount', 'status'])
+      .where('order_id', '=', orderId)
+      .executeTakeFirst()
+    return row && { orderId: row.order_id, amount: row.amount, status: row.status }
+  }
+
+  async recordOnce (payment: Payment): Promise<{ payment: Payment, created: boolean }> {
+    const inserted = await this.#db.insertInto('payments')
+      .values({ order_id: payment.orderId, amount: payment.amount, status: payment.status })
+      .onConflict(oc => oc.column('order_id').doNothing())
+      .returning('order_id')
+      .executeTakeFirst()
+    if (inserted) return { payment, created: true }
+    // The conflicting row is committed (the insert waited for it), so this read sees it.
+    const existing = await this.find(payment.orderId)
+    if (!existing) throw new Error(`payment of order ${payment.orderId} conflicted yet cannot be read`)
+    return { payment: existing, created: false }
+  }
+}
