@@ -58,17 +58,21 @@ export const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000] as const
 // The default (at-most-once) could lose a message on its way to the DLQ or back from a delay.
 const safeDeadLettering = { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } as const
 
+const orderEventsExchange = { exchange: EXCHANGES.orderEvents, type: 'topic', durable: true } as const
+
 export const topology = {
   exchanges: [
-    { exchange: EXCHANGES.orderEvents, type: 'topic', durable: true },
+    orderEventsExchange,
     { exchange: EXCHANGES.userEvents, type: 'topic', durable: true }
   ],
   /**
-   * The processor's work queue and everything its arguments refer to (the dead-letter
-   * exchange and queue). Declared by every publisher of `orders.events` and by the processor.
+   * The processor's work queue and everything it needs, complete in itself so it can be
+   * declared on an empty vhost: the exchanges it is bound to, its dead-letter exchange and
+   * queue. Declared by every publisher of `orders.events` and by the processor.
    */
   orderProcessingQueue: {
     exchanges: [
+      orderEventsExchange,
       { exchange: EXCHANGES.processorWork, type: 'direct', durable: true },
       { exchange: EXCHANGES.processorDeadLetter, type: 'fanout', durable: true }
     ],

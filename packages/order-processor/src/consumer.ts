@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer } from 'rabbitmq-client'
 import type { Logger } from '@orders/platform'
-import { EXCHANGES, topology, type OrderCreatedV1 } from '@orders/contracts'
+import { topology, type OrderCreatedV1 } from '@orders/contracts'
 import { decodeOrderCreated } from './order-created-message.ts'
 import { TransientCallbackError } from './order-callback-client.ts'
 import type { ProcessingOutcome } from './process-order.ts'
@@ -44,10 +44,7 @@ export function createOrderCreatedConsumer (options: OrderCreatedConsumerOptions
   const consumer = options.connection.createConsumer({
     queue: workQueue.queue,
     queueOptions: { ...workQueue },
-    exchanges: [
-      ...topology.exchanges.filter(e => e.exchange === EXCHANGES.orderEvents),
-      ...topology.orderProcessingQueue.exchanges
-    ],
+    exchanges: [...topology.orderProcessingQueue.exchanges],
     queueBindings: topology.orderProcessingQueue.queueBindings.filter(b => b.queue === workQueue.queue),
     qos: { prefetchCount: options.prefetch },
     // The work is waiting on HTTP, so every prefetched message is worked on at once rather

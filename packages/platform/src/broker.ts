@@ -23,7 +23,8 @@ export function createBrokerConnection (url: string, connectionName: string, log
 export function createEventPublisher (connection: Connection) {
   return connection.createPublisher({
     confirm: true,
-    exchanges: [...topology.exchanges, ...topology.orderProcessingQueue.exchanges],
+    // orders.events is in both lists; each exchange is declared once.
+    exchanges: [...new Map([...topology.exchanges, ...topology.orderProcessingQueue.exchanges].map(e => [e.exchange, e])).values()],
     queues: [...topology.orderProcessingQueue.queues],
     queueBindings: [...topology.orderProcessingQueue.queueBindings]
   })
