@@ -1,0 +1,87 @@
+import { useEffect, useState } from 'preact/hooks'
+import type { Order } from '@orders/contracts'
+import { api, ApiError } from '../api.ts'
+import { StatusBadge } from '../components/status-badge.tsx'
+import { ErrorMessage, Notice, Page, Timestamp } from '../components/page.tsx'
+import { formatMoney } from '../money.ts'
+import { appendPage, applyOrderUpdate, resynchronise, shortOrderId, STATUS_LABELS, type OrderList } from '../orders.ts'
+import { useLiveOrders, useNotice, useSession } from '../session-context.tsx'
+
+const PAGE_SIZE = 20
+/** GET /orders answers at most 100 per request. */
+const MAX_PAGE_SIZE = 100
+
+export function OrdersListPage () {
+  const { session } = useSession()
+  const token = session!.token
+  const notice = useNotice()
+  const [list, setList] = useState<OrderList | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [loadingMore, setLoadingMore] = useState(false)
+  const [announcement, setAnnouncement] = useState('')
+
+  useEffect(() => {
+    api.listOrders(token, { limit: PAGE_SIZE })
+      .then(page => { setList(current => resynchronise(current ?? { orders: [], nextCursor: null }, { orders: page.orders, nextCursor: page.next_cursor })) })
+      .catch((err: ApiError) => { setError(err.message) })
+  }, [token])
+
+  useLiveOrders(event => {
+    if (event.kind === 'order') {
+      const { order } = event
+      setList(current => current && applyOrderUpdate(current, order))
+      setAnnouncement(`Order ${shortOrderId(order.id)} is now ${STATUS_LABELS[order.status].toLowerCase()}.`)
+      return
+    }
+    // (Re)connected: whatever changed while the socket was down is read again.
+    const limit = Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, list?.orders.length ?? 0))
+    api.listOrders(token, { limit })
+      .then(page => { setList(current => resynchronise(current ?? { orders: [], nextCursor: null }, { orders: page.orders, nextCursor: page.next_cursor })) })
+      .catch(() => {}) // the next reconnect tries again; a 401 signs out
+  })
+
+  async function loadMore () {
+    if (!list?.nextCursor) return
+    setLoadingMore(true)
+    setError(null)
+    try {
+      const page = await api.listOrders(token, { limit: PAGE_SIZE, cursor: list.nextCursor })
+      setList(current => current && appendPage(current, { orders: page.orders, nextCursor: page.next_cursor }))
+    } catch (err) {
+      setError((err as ApiError).message)
+    } finally {
+      setLoadingMore(false)
+    }
+  }
+
+  return (
+    <Page title="My orders">
+      {notice && <Notice>{notice}</Notice>}
+      <p><a class="button button--primary" href="/new-order">Place an order</a></p>
+      {error && <ErrorMessage>{error}</ErrorMessage>}
+      {list === null && error === null && <p aria-busy="true">Loading your orders…</p>}
+      {list?.orders.length === 0 && <p>You have no orders yet.</p>}
+      {list && list.orders.length > 0 && (
+        <ol class="order-list" aria-label="Orders, newest first">
+          {list.orders.map(order => <OrderRow key={order.id} order={order} />)}
+        </ol>
+      )}
+      {list?.nextCursor && (
+        <button type="button" class="button" onClick={loadMore} disabled={loadingMore}>{loadingMore ? 'Loading…' : 'Load more'}</button>
+      )}
+      <p class="visually-hidden" role="status">{announcement}</p>
+    </Page>
+  )
+}
+
+function OrderRow ({ order }: { order: Order }) {
+  const count = order.items.reduce((sum, item) => sum + item.quantity, 0)
+  return (
+    <li class="order-card" data-order-id={order.id}>
+      <a class="order-card__link" href={`/my-orders/${order.id}`}>Order {shortOrderId(order.id)}</a>
+      <StatusBadge status={order.status} />
+      <span class="order-card__total">{formatMoney(order.total)}</span>
+      <span class="order-card__meta">{count} {count === 1 ? 'item' : 'items'} · <Timestamp iso={order.created_at} /></span>
+    </li>
+  )
+}

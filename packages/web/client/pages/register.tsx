@@ -1,0 +1,45 @@
+import { useState } from 'preact/hooks'
+import { useLocation } from 'preact-iso'
+import { api, ApiError } from '../api.ts'
+import { FormField } from '../components/form-field.tsx'
+import { ErrorMessage, Page } from '../components/page.tsx'
+import { useSession } from '../session-context.tsx'
+import { focusFirstInvalid } from './forms.ts'
+
+/** The rules (email format, password length) are the server's; its answers show per field. */
+export function RegisterPage () {
+  const { route } = useLocation()
+  const { setNotice } = useSession()
+  const [email, setEmail] = useState('')
+  const [password, setPassword] = useState('')
+  const [error, setError] = useState<ApiError | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  async function submit (event: SubmitEvent) {
+    event.preventDefault()
+    const form = event.currentTarget as HTMLFormElement
+    setBusy(true)
+    setError(null)
+    try {
+      const user = await api.register(email.trim(), password)
+      setNotice(`Your account ${user.email} is ready. Sign in to place orders.`)
+      route(`/sign-in?email=${encodeURIComponent(user.email)}`)
+    } catch (err) {
+      setError(err as ApiError)
+      setBusy(false)
+      focusFirstInvalid(form)
+    }
+  }
+
+  return (
+    <Page title="Create an account">
+      {error && <ErrorMessage>{error.message}</ErrorMessage>}
+      <form onSubmit={submit} noValidate>
+        <FormField id="email" label="Email" type="email" autocomplete="email" required value={email} onValue={setEmail} error={error?.fields.email} />
+        <FormField id="password" label="Password" type="password" autocomplete="new-password" required hint="8 to 128 characters." value={password} onValue={setPassword} error={error?.fields.password} />
+        <button type="submit" class="button button--primary" disabled={busy}>{busy ? 'Creating…' : 'Create account'}</button>
+      </form>
+      <p>Already registered? <a href="/sign-in">Sign in</a>.</p>
+    </Page>
+  )
+}

@@ -1,0 +1,71 @@
+/**
+ * Builds the browser app with Vite when dist/ is missing or older than its sources, so
+ * `pnpm dev` and the tests always serve the current code without a separate build step,
+ * and a start with an up-to-date build costs a few file stats.
+ */
+import { mkdir, readdir, rm, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface BuildPaths {
+  /** The package directory: index.html, client/, src/vite-config.ts, package.json. */
+  webRoot: string
+  distDir: string
+}
+
+/** What the build reads; a change to any of these makes dist/ stale. */
+const SOURCES = ['index.html', 'client', 'src/vite-config.ts', 'package.json']
+
+/** Newest modification time among the sources that exist (a deployment may ship dist/ alone). */
+async function newestSourceTime (webRoot: string): Promise<number> {
+  let newest = 0
+  const visit = async (file: string): Promise<void> => {
+    const info = await stat(file).catch(() => undefined)
+    if (!info) return
+    if (info.isDirectory()) await Promise.all((await readdir(file)).map(async name => { await visit(path.join(file, name)) }))
+    else newest = Math.max(newest, info.mtimeMs)
+  }
+  await Promise.all(SOURCES.map(async source => { await visit(path.join(webRoot, source)) }))
+  return newest
+}
+
+export async function isBuildCurrent ({ webRoot, distDir }: BuildPaths): Promise<boolean> {
+  const built = await stat(path.join(distDir, 'index.html')).catch(() => undefined)
+  return built !== undefined && built.mtimeMs >= await newestSourceTime(webRoot)
+}
+
+/** A lock older than this was left by a build that died; builds take a few seconds. */
+const STALE_LOCK_MS = 120_000
+
+/**
+ * Several servers can start at once (parallel test files each start a platform), and Vite
+ * empties dist/ before writing it: one build at a time, behind a lock directory (mkdir is
+ * atomic), and whoever gets the lock after someone else built finds dist/ current.
+ */
+export async function buildIfStale (paths: BuildPaths, log: (message: string) => void): Promise<'current' | 'built'> {
+  if (await isBuildCurrent(paths)) return 'current'
+  const lock = path.join(paths.webRoot, '.build-lock')
+  for (;;) {
+    try {
+      await mkdir(lock)
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      const since = await stat(lock).then(info => Date.now() - info.mtimeMs, () => 0)
+      if (since > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true })
+      else await sleep(100)
+    }
+  }
+  try {
+    if (await isBuildCurrent(paths)) return 'current'
+    log('building the web app (dist/ is missing or older than its sources)')
+    const started = Date.now()
+    // Imported here: a deployment that ships a finished dist/ never loads Vite.
+    const [{ build }, { default: viteConfig }] = await Promise.all([import('vite'), import('./vite-config.ts')])
+    await build({ ...viteConfig, configFile: false, root: paths.webRoot, build: { ...viteConfig.build, outDir: paths.distDir } })
+    log(`built the web app in ${Date.now() - started} ms`)
+    return 'built'
+  } finally {
+    await rm(lock, { recursive: true, force: true })
+  }
+}

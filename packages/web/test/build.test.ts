@@ -1,0 +1,35 @@
+import t, { type Test } from 'tap'
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { buildIfStale, isBuildCurrent } from '../src/build.ts'
+
+/** A tiny app in the same layout as packages/web, built with the same Vite configuration. */
+async function tinyApp (t: Test) {
+  const webRoot = await mkdtemp(path.join(tmpdir(), 'web-build-'))
+  t.teardown(async () => { await rm(webRoot, { recursive: true, force: true }) })
+  await mkdir(path.join(webRoot, 'client'))
+  await writeFile(path.join(webRoot, 'index.html'), '<!doctype html><title>t</title><script type="module" src="/client/main.tsx"></script>')
+  await writeFile(path.join(webRoot, 'client/main.tsx'), 'document.title = "built"\n')
+  return { webRoot, distDir: path.join(webRoot, 'dist') }
+}
+
+t.test('builds when dist/ is missing, not again while it is current, and again after a source changes', async t => {
+  const paths = await tinyApp(t)
+  t.equal(await isBuildCurrent(paths), false)
+  t.equal(await buildIfStale(paths, () => {}), 'built')
+  t.ok((await readdir(path.join(paths.distDir, 'assets'))).some(name => name.endsWith('.js')))
+  t.equal(await buildIfStale(paths, () => {}), 'current')
+
+  const later = new Date(Date.now() + 5_000)
+  await utimes(path.join(paths.webRoot, 'client/main.tsx'), later, later)
+  t.equal(await isBuildCurrent(paths), false)
+  t.equal(await buildIfStale(paths, () => {}), 'built')
+})
+
+t.test('servers starting together build once; the others wait and serve that build', async t => {
+  const paths = await tinyApp(t)
+  const results = await Promise.all([1, 2, 3].map(async () => await buildIfStale(paths, () => {})))
+  t.same(results.sort(), ['built', 'current', 'current'])
+  t.equal(await isBuildCurrent(paths), true)
+})

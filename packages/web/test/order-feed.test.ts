@@ -1,0 +1,93 @@
+import t from 'tap'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { OrderFeed, reconnectDelayMs, type FeedState, type OrderFeedOptions, type SocketLike } from '../client/order-feed.ts'
+
+class FakeSocket implements SocketLike {
+  onopen: SocketLike['onopen'] = null
+  onmessage: SocketLike['onmessage'] = null
+  onclose: SocketLike['onclose'] = null
+  closedWith: number | undefined
+  constructor (readonly url: string) {}
+  open () { this.onopen?.({} as Event) }
+  send (data: unknown) { this.onmessage?.({ data } as MessageEvent) }
+  drop (code: number) { this.onclose?.({ code } as CloseEvent) }
+  close (code?: number) { this.closedWith = code }
+}
+
+function feed (overrides: Partial<OrderFeedOptions> = {}) {
+  const sockets: FakeSocket[] = []
+  const seen: string[] = []
+  const states: FeedState[] = []
+  const instance = new OrderFeed({
+    url: 'ws://app/orders/ws?access_token=t',
+    createSocket: url => { const s = new FakeSocket(url); sockets.push(s); return s },
+    reconnectDelayMs: () => 0,
+    onOrder: order => { seen.push(`order ${order.id} ${order.status}`) },
+    onConnected: () => { seen.push('connected') },
+    onTokenExpired: () => { seen.push('token expired') },
+    onConnectFailed: () => { seen.push('connect failed') },
+    onStateChange: state => { states.push(state) },
+    ...overrides
+  })
+  instance.start()
+  return { instance, sockets, seen, states }
+}
+
+t.test('status changes are passed on; anything else the server sends is ignored', async t => {
+  const { sockets, seen } = feed()
+  sockets[0]!.open()
+  sockets[0]!.send(JSON.stringify({ type: 'order.status_changed', order: { id: 'o1', status: 'completed' } }))
+  sockets[0]!.send('not json')
+  sockets[0]!.send(JSON.stringify({ type: 'something.else' }))
+  t.same(seen, ['connected', 'order o1 completed'])
+})
+
+t.test('a dropped socket (1006, 1001, 1008 too slow) reconnects and reports the reconnect, to resynchronise', async t => {
+  const { sockets, seen, states } = feed()
+  sockets[0]!.open()
+  sockets[0]!.drop(1008)
+  await sleep(5)
+  t.equal(sockets.length, 2)
+  sockets[1]!.open()
+  sockets[1]!.drop(1006)
+  await sleep(5)
+  sockets[2]!.open()
+  t.same(seen, ['connected', 'connected', 'connected'])
+  t.same(states, ['connecting', 'live', 'reconnecting', 'reconnecting', 'live', 'reconnecting', 'reconnecting', 'live'])
+})
+
+t.test('4401: the token expired; the feed stops and says so', async t => {
+  const { sockets, seen, states } = feed()
+  sockets[0]!.open()
+  sockets[0]!.drop(4401)
+  await sleep(5)
+  t.equal(sockets.length, 1, 'no reconnect with a dead token')
+  t.same(seen, ['connected', 'token expired'])
+  t.equal(states.at(-1), 'stopped')
+})
+
+t.test('an attempt that never opened is reported (the app then checks the token) and retried', async t => {
+  const { sockets, seen } = feed()
+  sockets[0]!.drop(1006)
+  await sleep(5)
+  t.same(seen, ['connect failed'])
+  t.equal(sockets.length, 2)
+})
+
+t.test('stop closes the socket and nothing reconnects afterwards', async t => {
+  const { instance, sockets } = feed()
+  sockets[0]!.open()
+  instance.stop()
+  t.equal(sockets[0]!.closedWith, 1000)
+  sockets[0]!.drop(1000)
+  await sleep(5)
+  t.equal(sockets.length, 1)
+})
+
+t.test('the backoff doubles from about half a second up to 15 s, with jitter', async t => {
+  t.equal(reconnectDelayMs(0, () => 0), 250)
+  t.equal(reconnectDelayMs(0, () => 1), 500)
+  t.equal(reconnectDelayMs(3, () => 1), 4000)
+  t.equal(reconnectDelayMs(20, () => 1), 15_000)
+  t.equal(reconnectDelayMs(20, () => 0), 7500)
+})

@@ -1,0 +1,53 @@
+import t from 'tap'
+import type { Order, OrderStatus } from '@orders/contracts'
+import { appendPage, applyOrderUpdate, resynchronise, type OrderList } from '../client/orders.ts'
+
+/** An order created `minute` minutes past the hour, its status changed `seconds` later. */
+function order (id: string, minute: number, status: OrderStatus = 'new', seconds = 0): Order {
+  const created = `2026-11-25T10:${String(minute).padStart(2, '0')}:00.000Z`
+  return {
+    id, user_id: 'u', status, items: [{ sku: 'A', quantity: 1, unit_price: 100 }], total: 100,
+    failure_reason: null, created_at: created, updated_at: new Date(Date.parse(created) + seconds * 1000).toISOString()
+  }
+}
+const ids = (list: OrderList) => list.orders.map(o => `${o.id}:${o.status}`)
+
+t.test('a live update changes the order it is about', async t => {
+  const list = { orders: [order('b', 2), order('a', 1)], nextCursor: null }
+  t.same(ids(applyOrderUpdate(list, order('a', 1, 'processing', 1))), ['b:new', 'a:processing'])
+})
+
+t.test('an older version never replaces a newer one, in whatever order they arrive', async t => {
+  const list = { orders: [order('a', 1, 'completed', 2)], nextCursor: null }
+  t.equal(applyOrderUpdate(list, order('a', 1, 'processing', 1)), list)
+})
+
+t.test('an unknown order is added where it belongs, newest first', async t => {
+  const list = { orders: [order('c', 3), order('a', 1)], nextCursor: null }
+  t.same(ids(applyOrderUpdate(list, order('b', 2, 'processing', 1))), ['c:new', 'b:processing', 'a:new'])
+})
+
+t.test('an unknown order older than everything loaded waits for "Load more"', async t => {
+  const list = { orders: [order('c', 3)], nextCursor: 'more' }
+  t.same(ids(applyOrderUpdate(list, order('a', 1, 'processing'))), ['c:new'])
+})
+
+t.test('the next page is appended without repeating orders already shown', async t => {
+  const list = { orders: [order('c', 3), order('b', 2, 'completed', 2)], nextCursor: 'x' }
+  const next = appendPage(list, { orders: [order('b', 2, 'processing', 1), order('a', 1)], nextCursor: null })
+  t.same(ids(next), ['c:new', 'b:completed', 'a:new'])
+  t.equal(next.nextCursor, null)
+})
+
+t.test('after a reconnect the fresh newest orders replace the shown ones, older loaded ones stay', async t => {
+  const list = { orders: [order('c', 3), order('b', 2), order('a', 1)], nextCursor: 'after-a' }
+  const fresh = { orders: [order('d', 4), order('c', 3, 'completed', 1)], nextCursor: 'after-c' }
+  const next = resynchronise(list, fresh)
+  t.same(ids(next), ['d:new', 'c:completed', 'b:new', 'a:new'])
+  t.equal(next.nextCursor, 'after-a', 'Load more continues after the oldest loaded order')
+})
+
+t.test('after a reconnect, a fresh list that reaches the end is the whole list', async t => {
+  const next = resynchronise({ orders: [order('a', 1)], nextCursor: null }, { orders: [order('b', 2), order('a', 1, 'failed', 1)], nextCursor: null })
+  t.same(ids(next), ['b:new', 'a:failed'])
+})
