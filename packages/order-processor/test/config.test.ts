@@ -11,8 +11,18 @@ t.test('defaults: gateway on 8080, token endpoint behind it, health on 3005', as
     PAYMENT_LIMIT: 10_000_000,
     PROCESSING_DELAY_MS: 0,
     PROCESSOR_PREFETCH: 16,
+    RETRY_DELAYS_MS: [1_000, 5_000, 30_000, 120_000],
+    DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/order_platform',
     LOG_LEVEL: 'info'
   })
+})
+
+t.test('retry delays are a comma-separated list of milliseconds', async t => {
+  t.same(loadProcessorConfig({ PROCESSOR_CLIENT_SECRET: 's', RETRY_DELAYS_MS: '200,400' }).RETRY_DELAYS_MS, [200, 400])
+  t.same(loadProcessorConfig({ PROCESSOR_CLIENT_SECRET: 's', RETRY_DELAYS_MS: '50' }).RETRY_DELAYS_MS, [50])
+  for (const bad of ['0', '200,,400', '1s', '-5', '200, 400', String(86_400_001)]) {
+    t.throws(() => loadProcessorConfig({ PROCESSOR_CLIENT_SECRET: 's', RETRY_DELAYS_MS: bad }), /RETRY_DELAYS_MS/, bad)
+  }
 })
 
 t.test('the token endpoint follows GATEWAY_URL unless TOKEN_URL is set', async t => {

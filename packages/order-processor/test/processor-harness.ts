@@ -26,8 +26,13 @@ export interface ProcessorHarness {
   /** Publishes like the outbox relay: persistent, confirmed, messageId, x-request-id header and correlationId. */
   publish: (event: OrderCreatedV1, options?: { messageId?: string, requestId?: string | null }) => Promise<{ messageId: string }>
   publishRaw: (body: string, contentType: string) => Promise<{ messageId: string }>
-  /** Messages in a queue (the work queue unless named), ready and unacknowledged. */
+  /**
+   * Messages in a queue (the work queue unless named), ready and unacknowledged, as rabbitmqctl
+   * reports them: a quorum queue's figures can lag a few seconds, so poll them with waitFor.
+   */
   queueDepth: (queue?: string) => Promise<number>
+  /** Messages ready for delivery in a queue (the work queue unless named), exact, from the broker itself. */
+  readyMessages: (queue?: string) => Promise<number>
   /** The rows of processor.payments for one order. */
   paymentsFor: (orderId: string) => Promise<Array<{ order_id: string, amount: number, status: string }>>
   waitFor: (what: string, check: () => boolean | Promise<boolean>, timeoutMs?: number) => Promise<void>
@@ -141,6 +146,9 @@ export async function startProcessorHarness (
       const out = await rabbitmqctl('list_queues', '-p', vhost.name, '--no-table-headers', 'name', 'messages')
       const line = out.split('\n').find(l => l.startsWith(`${queue}\t`))
       return Number(line?.split('\t')[1] ?? 0)
+    },
+    async readyMessages (queue = QUEUES.orderProcessing) {
+      return (await connection.queueDeclare({ queue, passive: true })).messageCount
     },
     async paymentsFor (orderId) {
       return await database.db.withSchema('processor').selectFrom('payments')
