@@ -90,6 +90,7 @@ try {
 const { ports } = system
 console.log([
   '',
+  `Web app:        ${system.gatewayUrl}/ (open it in a browser)`,
   `Gateway:        ${system.gatewayUrl}`,
   `API docs:       http://127.0.0.1:${ports.userService}/docs (user-service), http://127.0.0.1:${ports.orderService1}/docs (order-service)`,
   `HAProxy status: http://127.0.0.1:${ports.haproxyStats}/stats`,

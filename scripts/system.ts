@@ -1,6 +1,6 @@
 /**
  * The whole platform as local processes: migrations, user-service, two order-service
- * replicas, the outbox relay, the order-processor and HAProxy in front. `pnpm dev` and the
+ * replicas, the outbox relay, the order-processor, the web app and HAProxy in front. `pnpm dev` and the
  * end-to-end tests both start it here, so a test runs exactly what a developer runs.
  *
  * Every child gets a process group of its own (detached), so a signal reaches it and
@@ -22,7 +22,7 @@ export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const MIGRATIONS_DIR = path.join(REPO_ROOT, 'migrations')
 const HAPROXY_CONFIG = path.join(REPO_ROOT, 'haproxy.cfg')
 
-export type ServiceName = 'user-service' | 'order-service-1' | 'order-service-2' | 'relay' | 'order-processor'
+export type ServiceName = 'user-service' | 'order-service-1' | 'order-service-2' | 'relay' | 'order-processor' | 'web'
 export type ProcessName = ServiceName | 'haproxy'
 
 export interface SystemPorts {
@@ -32,7 +32,7 @@ export interface SystemPorts {
   orderService2: number
   relay: number
   processor: number
-  /** Reserved for the web app; nothing listens there yet, so "/" answers 503. */
+  /** The web app (packages/web): HAProxy sends it every path that is not the API. */
   web: number
   /** HAProxy's status page (/stats); the launcher reads it to know both replicas are up. */
   haproxyStats: number
@@ -55,7 +55,9 @@ export const DEFAULT_ENTRY_POINTS: Readonly<Record<ServiceName, string>> = {
   'order-service-1': 'packages/order-service/src/server.ts',
   'order-service-2': 'packages/order-service/src/server.ts',
   relay: 'packages/order-service/src/relay.ts',
-  'order-processor': 'packages/order-processor/src/server.ts'
+  'order-processor': 'packages/order-processor/src/server.ts',
+  // Builds the browser app first when packages/web/dist is missing or stale (doc/web.md).
+  web: 'packages/web/src/server.ts'
 }
 
 export const PROCESSOR_CLIENT_ID = 'order-processor'
@@ -256,6 +258,7 @@ function processSpecs ({ options, ports, entryPoints, haproxy, clientSecret, gat
       PROCESSOR_CLIENT_SECRET: clientSecret,
       PROCESSING_DELAY_MS: String(options.processingDelayMs ?? 0)
     }),
+    service('web', ports.web),
     {
       name: 'haproxy',
       command: haproxy,
@@ -540,8 +543,6 @@ async function assertPortsFree (ports: SystemPorts): Promise<void> {
   }
   const busy: string[] = []
   for (const key of Object.keys(names) as Array<keyof SystemPorts>) {
-    // The web app's port stays free until the web app exists; a web app on it is welcome.
-    if (key === 'web') continue
     if (!await canListen(ports[key])) busy.push(`${ports[key]} (${names[key]})`)
   }
   if (busy.length > 0) {

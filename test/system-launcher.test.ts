@@ -38,7 +38,7 @@ t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
 
 /** One stand-in script per service, so STAND_IN_NAME can tell them apart. */
 async function standIns (): Promise<Record<ServiceName, string>> {
-  const names: ServiceName[] = ['user-service', 'order-service-1', 'order-service-2', 'relay', 'order-processor']
+  const names: ServiceName[] = ['user-service', 'order-service-1', 'order-service-2', 'relay', 'order-processor', 'web']
   const entries = {} as Record<ServiceName, string>
   for (const name of names) {
     const file = path.join(dir, `${name}.mjs`)
@@ -120,12 +120,19 @@ t.test('an upgrade to /orders/ws is tunnelled to an order replica', async t => {
   socket.destroy()
 })
 
-t.test('paths of no service answer a JSON 503 while the web app does not exist', async t => {
+t.test('every other path goes to the web app; while it is down, a JSON 503', async t => {
+  t.equal((await get(`${system.gatewayUrl}/`)).body.servedBy, 'web')
+  t.equal((await get(`${system.gatewayUrl}/my-orders/1`)).body.servedBy, 'web')
+  t.equal((await get(`${system.gatewayUrl}/ordersummary`)).body.servedBy, 'web', '/orders matches whole path segments only')
+
+  const web = system.processes.get('web')!
+  await web.stop()
   const { status, body } = await get(`${system.gatewayUrl}/`)
   t.equal(status, 503)
   t.equal(body.statusCode, 503)
   t.equal(body.error, 'Service Unavailable')
-  t.equal((await get(`${system.gatewayUrl}/ordersummary`)).status, 503, '/orders matches whole path segments only')
+  await web.restart()
+  t.equal((await get(`${system.gatewayUrl}/`)).body.servedBy, 'web')
 })
 
 t.test('the processor and the user-service share a fresh client secret', async t => {
@@ -159,7 +166,7 @@ t.test('a killed order replica costs no request, and restart() brings it back', 
 
 t.test('stop() leaves no process behind', async t => {
   const pids = [...system.processes.values()].map(p => p.pid!)
-  t.equal(pids.length, 6)
+  t.equal(pids.length, 7)
   t.ok(pids.every(alive))
 
   await system.stop()
