@@ -1,0 +1,174 @@
+/**
+ * `pnpm bench [--duration <s>] [--connections <n>] [--quick] [--max-rate <n>]` — measures the
+ * platform through HAProxy and, in the same run, what PostgreSQL alone commits for the
+ * create-order transaction (pgbench), and prints the ratios against the targets of
+ * doc/performance.md. Measures the system at GATEWAY_URL when one answers (`pnpm dev`),
+ * otherwise starts one of its own and stops it at the end. Every load is bounded in time and
+ * goes to 127.0.0.1 only. Results: one table on stdout, JSON and Markdown in bench-results/.
+ */
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { sql, type Kysely } from 'kysely'
+import { REPO_ROOT } from './system.ts'
+import { parseBenchOptions } from './bench/options.ts'
+import { connectOrStartSystem, type BenchTarget } from './bench/target.ts'
+import { createBenchUsers, type BenchUser } from './bench/accounts.ts'
+import { createProcessLabeller, ProcessCpuMeter } from './bench/cpu.ts'
+import { DatabaseActivityMeter } from './bench/database-activity.ts'
+import { getOrderScenario, listOrdersScenario, loginScenario, measureHttp, postOrdersScenario, type HttpScenario } from './bench/http-load.ts'
+import { machineFacts, runningProcesses } from './bench/machine.ts'
+import { runCreateOrderBaseline } from './bench/pgbench.ts'
+import { measurePipeline } from './bench/pipeline.ts'
+import { checkTargets, formatConsoleReport, writeReports, type BenchResult, type Cost } from './bench/report.ts'
+
+const USERS = 4
+// GET /orders?limit=20 needs a full page per user.
+const ORDERS_PER_USER = 20
+const SETTLE_TIMEOUT_MS = 30_000
+// The whole run, whatever happens (a full run takes about five minutes).
+const HARD_LIMIT_MS = 15 * 60_000
+
+const options = parseBenchOptions(process.argv.slice(2))
+const log = (line: string) => { console.log(`bench: ${line}`) }
+const runId = randomBytes(4).toString('hex')
+let target: BenchTarget | undefined
+
+const stopTarget = once(async () => { await target?.stop() })
+const hardLimit = setTimeout(() => {
+  console.error(`bench: gave up after ${HARD_LIMIT_MS / 60_000} minutes`)
+  void Promise.race([stopTarget(), sleep(15_000)]).finally(() => process.exit(2))
+}, HARD_LIMIT_MS)
+hardLimit.unref()
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping`)
+    void Promise.race([stopTarget(), sleep(15_000)]).finally(() => process.exit(130))
+  })
+}
+
+let exitCode = 0
+try {
+  const startedAt = new Date().toISOString()
+  target = await connectOrStartSystem({ ...options, log })
+  const result = await runMeasurements(target, startedAt)
+  console.log('')
+  console.log(formatConsoleReport(result))
+  const files = await writeReports(path.join(REPO_ROOT, 'bench-results'), result)
+  console.log('')
+  log(`written: ${files.map(file => path.relative(REPO_ROOT, file)).join(', ')}`)
+} catch (err) {
+  console.error(`bench: ${(err as Error).stack ?? String(err)}`)
+  const lines = target?.lastLogLines() ?? []
+  if (lines.length > 0) console.error(['bench: the last lines of the platform\'s processes:', ...lines.slice(-60)].join('\n'))
+  exitCode = 1
+} finally {
+  await stopTarget().catch(err => { console.error('bench: could not stop the system', err); exitCode = 1 })
+}
+process.exit(exitCode)
+
+async function runMeasurements (target: BenchTarget, startedAt: string): Promise<BenchResult> {
+  const notes: string[] = []
+  const databaseName = decodeURIComponent(new URL(target.databaseUrl).pathname.slice(1))
+  const meter = new ProcessCpuMeter(createProcessLabeller({ ports: target.ports, databaseName }))
+  const dbMeter = new DatabaseActivityMeter(target.db)
+  const measured = async <T>(run: () => Promise<T>): Promise<T & Cost> => {
+    await dbMeter.start()
+    meter.start()
+    const figures = await run()
+    const cpu = meter.stop()
+    return { ...figures, cpu, database: await dbMeter.stop() }
+  }
+  const duration = { durationS: options.durationS, connections: options.connections }
+
+  const machine = await machineFacts(target.db)
+  const processesAtStart = runningProcesses()
+  meter.start()
+  await sleep(1_000)
+  const idleCpu = meter.stop()
+  if (idleCpu.machineBusy > 30) notes.push(`the machine was already ${Math.round(idleCpu.machineBusy)} % busy (of ${idleCpu.cores * 100} %) before any load: other work competes with every figure`)
+
+  log(`registering ${USERS} users and placing ${ORDERS_PER_USER} orders each`)
+  const users = await createBenchUsers(target.gatewayUrl, runId, USERS, ORDERS_PER_USER)
+  await settle(target.db, users, notes)
+  // Warms the order-service's JIT, pools and JWKS cache before anything is measured.
+  await measureHttp(getOrderScenario(target.gatewayUrl, users), { durationS: 1, connections: options.connections })
+
+  log(`pgbench: the create-order transaction, ${options.connections} clients, ${options.durationS} s`)
+  const baseline = await measured(async () => await runCreateOrderBaseline({ databaseUrl: target.databaseUrl, db: target.db, clients: options.connections, durationS: options.durationS }))
+  log(`  ${Math.round(baseline.tps)} tps (${baseline.rowsDeleted} rows it inserted deleted again)`)
+
+  const http: BenchResult['http'] = []
+  const measureScenario = async (scenario: HttpScenario) => {
+    log(`${scenario.name}: ${options.connections} connections, ${options.durationS} s`)
+    const figures = await measured(async () => await measureHttp(scenario, duration))
+    log(`  ${Math.round(figures.rps)} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${figures.non2xx} non-2xx, ${figures.errors} errors`)
+    http.push(figures)
+  }
+  await measureScenario(getOrderScenario(target.gatewayUrl, users))
+  await measureScenario(listOrdersScenario(target.gatewayUrl, users))
+  await measureScenario(loginScenario(target.gatewayUrl, users[0]!))
+
+  log(`pipeline: searching the highest sustained rate (steps of ${options.stepS} s, at most ${options.maxRate} orders/s)`)
+  if (!target.startedHere) notes.push('measured a running system: its PROCESSING_DELAY_MS (500 ms in `pnpm dev`) bounds the pipeline; the issue\'s figures need PROCESSING_DELAY_MS=0 — stop `pnpm dev` and let the bench start its own system')
+  await dbMeter.start()
+  const pipeline = await measurePipeline({ gatewayUrl: target.gatewayUrl, users, meter, startRate: options.startRate, maxRate: options.maxRate, stepS: options.stepS, durationS: options.durationS, log })
+  const pipelineFigures = { ...pipeline, database: await dbMeter.stop() }
+  if (pipeline.cappedByMaxRate) notes.push(`the pipeline sustained the highest rate offered (--max-rate ${options.maxRate}); its limit is higher`)
+  await settle(target.db, users, notes)
+
+  // Last, because every order it creates is then processed: a backlog that would disturb
+  // any measurement after it.
+  const postStart = new Date()
+  await measureScenario(postOrdersScenario(target.gatewayUrl, users))
+  const progress = await orderProgress(target.db, users, postStart)
+  notes.push(`of the ${progress.total} orders POST /orders created, ${progress.final} were already final when it ended (the pipeline works beside it and takes CPU from it); ` +
+    (target.startedHere ? 'the rest were dropped with the system' : 'the running system is still working off the rest'))
+
+  const partial = { baseline, http, pipeline: pipelineFigures }
+  return {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    system: target.startedHere ? 'started by the bench (PROCESSING_DELAY_MS=0, LOG_LEVEL=warn)' : `already running at ${target.gatewayUrl}`,
+    options: { durationS: options.durationS, connections: options.connections, stepS: options.stepS, quick: options.quick, maxRate: options.maxRate },
+    machine,
+    processesAtStart,
+    idleCpu,
+    ...partial,
+    targets: checkTargets(partial),
+    notes
+  }
+}
+
+/** Waits (bounded) until none of the bench users' orders is still on its way, so the next measurement starts on a quiet system. */
+async function settle (db: Kysely<any>, users: BenchUser[], notes: string[]): Promise<void> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS
+  for (;;) {
+    const open = await openOrders(db, users)
+    if (open === 0) return
+    if (Date.now() > deadline) {
+      notes.push(`${open} orders were still not final ${SETTLE_TIMEOUT_MS / 1000} s after a phase; the next measurement shared the machine with their processing`)
+      return
+    }
+    await sleep(250)
+  }
+}
+
+async function openOrders (db: Kysely<any>, users: BenchUser[]): Promise<number> {
+  const { rows } = await sql<{ open: string }>`
+    select count(*) as open from orders.orders
+    where user_id = any(${users.map(u => u.id)}::uuid[]) and status in ('new', 'processing')`.execute(db)
+  return Number(rows[0]?.open ?? 0)
+}
+
+async function orderProgress (db: Kysely<any>, users: BenchUser[], since: Date): Promise<{ total: number, final: number }> {
+  const { rows } = await sql<{ total: string, final: string }>`
+    select count(*) as total, count(*) filter (where status not in ('new', 'processing')) as final from orders.orders
+    where user_id = any(${users.map(u => u.id)}::uuid[]) and created_at >= ${since}`.execute(db)
+  return { total: Number(rows[0]?.total ?? 0), final: Number(rows[0]?.final ?? 0) }
+}
+
+function once (action: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined
+  return async () => { running ??= action(); await running }
+}

@@ -1,0 +1,201 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { CpuReport } from './cpu.ts'
+import type { DatabaseActivity } from './database-activity.ts'
+import type { HttpFigures } from './http-load.ts'
+import type { MachineFacts, RunningProcesses } from './machine.ts'
+import type { BaselineFigures } from './pgbench.ts'
+import type { PipelineFigures } from './pipeline.ts'
+import type { PipelineStep } from './pipeline-step.ts'
+import { round } from './stats.ts'
+
+/** What one measurement cost the machine while it ran. */
+export interface Cost { cpu: CpuReport, database: DatabaseActivity }
+
+export interface BenchResult {
+  startedAt: string
+  finishedAt: string
+  /** "started by the bench" (PROCESSING_DELAY_MS=0, LOG_LEVEL=warn) or "already running". */
+  system: string
+  options: { durationS: number, connections: number, stepS: number, quick: boolean, maxRate: number }
+  machine: MachineFacts
+  processesAtStart: RunningProcesses
+  /** One second before any load: how busy the shared machine already was. */
+  idleCpu: CpuReport
+  baseline: (BaselineFigures & Cost) | null
+  http: Array<HttpFigures & Cost>
+  pipeline: (PipelineFigures & { database: DatabaseActivity }) | null
+  targets: TargetCheck[]
+  notes: string[]
+}
+
+export interface TargetCheck {
+  name: string
+  value: number | null
+  comparison: '≥' | '≤'
+  target: number
+  unit: string
+  /** null when a figure it needs is missing. */
+  pass: boolean | null
+}
+
+/** The issue's targets, as same-run ratios (never absolute numbers across runs). */
+export function checkTargets (result: Pick<BenchResult, 'baseline' | 'http' | 'pipeline'>): TargetCheck[] {
+  const tps = result.baseline?.tps
+  const post = result.http.find(h => h.name === 'POST /orders')
+  const ratio = (value: number | undefined) => value === undefined || !tps ? null : round(value / tps, 3)
+  const check = (name: string, value: number | null, comparison: '≥' | '≤', target: number, unit: string): TargetCheck => ({
+    name, value, comparison, target, unit, pass: value === null ? null : comparison === '≥' ? value >= target : value <= target
+  })
+  return [
+    check('POST /orders 2xx/s ÷ pgbench tps', ratio(post?.okRps), '≥', 0.35, '×'),
+    check('pipeline sustainable orders/s ÷ pgbench tps', ratio(result.pipeline?.sustainableRate), '≥', 0.1, '×'),
+    check('pipeline p99, create → completed, at half the sustainable rate', result.pipeline?.atHalfRate?.p99Ms ?? null, '≤', 50, 'ms')
+  ]
+}
+
+interface Row {
+  measurement: string
+  throughput: string
+  p50: string
+  p95: string
+  p99: string
+  failures: string
+  ratio: string
+  target: string
+}
+
+const dash = '—'
+const ms = (value: number | undefined) => value === undefined || !Number.isFinite(value) ? dash : String(round(value, 1))
+const verdict = (check: TargetCheck | undefined) => !check ? '' : `${check.comparison} ${check.target}${check.unit === 'ms' ? ' ms' : ''}: ${check.pass === null ? 'n/a' : check.pass ? 'PASS' : 'FAIL'}`
+
+function rows (result: BenchResult): Row[] {
+  const tps = result.baseline?.tps
+  const ratio = (value: number) => tps ? `${round(value / tps, 3)}` : dash
+  const [postTarget, pipelineTarget, latencyTarget] = result.targets
+  const out: Row[] = []
+  if (result.baseline) {
+    const b = result.baseline
+    out.push({ measurement: `pgbench create-order tx, ${b.clients} clients`, throughput: `${Math.round(b.tps)} tps`, p50: dash, p95: dash, p99: `avg ${ms(b.latencyAverageMs)}`, failures: `${b.failed} failed`, ratio: '1', target: '' })
+  }
+  for (const name of ['POST /orders', 'GET /orders/{id}', 'GET /orders?limit=20', 'POST /login']) {
+    const h = result.http.find(f => f.name === name)
+    if (!h) continue
+    out.push({
+      measurement: `${h.name}, ${h.connections} conns`,
+      throughput: `${Math.round(h.rps)} req/s`,
+      p50: ms(h.p50Ms),
+      p95: dash,
+      p99: ms(h.p99Ms),
+      failures: `${h.non2xx} non-2xx, ${h.errors} errors`,
+      ratio: ratio(h.okRps),
+      target: name === 'POST /orders' ? verdict(postTarget) : ''
+    })
+  }
+  const p = result.pipeline
+  if (p) {
+    const capped = p.cappedByMaxRate ? ' (capped by --max-rate)' : ''
+    out.push({ measurement: 'pipeline: sustainable rate', throughput: `${p.sustainableRate} orders/s${capped}`, p50: dash, p95: dash, p99: dash, failures: '', ratio: ratio(p.sustainableRate), target: verdict(pipelineTarget) })
+    const half = p.atHalfRate
+    if (half) {
+      out.push({ measurement: `pipeline at half rate, create → completed`, throughput: `${half.rate} orders/s offered`, p50: ms(half.p50Ms), p95: ms(half.p95Ms), p99: ms(half.p99Ms), failures: `${half.rejected} refused, ${half.neverCompleted} never completed`, ratio: '', target: verdict(latencyTarget) })
+    }
+  }
+  return out
+}
+
+const HEADERS: Record<keyof Row, string> = {
+  measurement: 'measurement', throughput: 'throughput', p50: 'p50 ms', p95: 'p95 ms', p99: 'p99 ms', failures: 'failures', ratio: '÷ pgbench', target: 'target'
+}
+
+/** The one table the run prints, plus the CPU each measurement used. */
+export function formatConsoleReport (result: BenchResult): string {
+  const table = rows(result)
+  const keys = Object.keys(HEADERS) as Array<keyof Row>
+  const width = (key: keyof Row) => Math.max(HEADERS[key].length, ...table.map(row => row[key].length))
+  const line = (cells: Record<keyof Row, string>) => keys.map(key => cells[key].padEnd(width(key))).join('  ').trimEnd()
+  const out = [line(HEADERS), keys.map(key => '─'.repeat(width(key))).join('  '), ...table.map(line)]
+  out.push('', 'CPU while each ran (% of one core; the machine has ' + `${result.machine.cores} cores = ${result.machine.cores * 100} %):`)
+  for (const [name, cpu] of cpuByMeasurement(result)) out.push(`  ${name}: ${formatCpu(cpu)}`)
+  if (result.notes.length > 0) out.push('', ...result.notes.map(note => `note: ${note}`))
+  return out.join('\n')
+}
+
+function cpuByMeasurement (result: BenchResult): Array<[string, CpuReport]> {
+  const list: Array<[string, CpuReport]> = [['before any load (1 s)', result.idleCpu]]
+  if (result.baseline) list.push(['pgbench', result.baseline.cpu])
+  for (const h of result.http) list.push([h.name, h.cpu])
+  const p = result.pipeline
+  if (p) {
+    const lastSustained = [...p.steps].reverse().find(s => s.sustained)
+    const firstFailed = p.steps.filter(s => !s.sustained).sort((a, b) => a.rate - b.rate)[0]
+    if (lastSustained) list.push([`pipeline at ${lastSustained.rate} orders/s (sustained)`, lastSustained.cpu])
+    if (firstFailed) list.push([`pipeline at ${firstFailed.rate} orders/s (not sustained)`, firstFailed.cpu])
+    if (p.atHalfRate) list.push([`pipeline at ${p.atHalfRate.rate} orders/s (half rate)`, p.atHalfRate.cpu])
+  }
+  return list
+}
+
+function formatCpu (cpu: CpuReport): string {
+  const parts = Object.entries(cpu.byProcess).slice(0, 7).map(([label, value]) => `${label} ${Math.round(value)}`)
+  return `machine ${Math.round(cpu.machineBusy)} % busy; ${parts.join(', ')}`
+}
+
+export function formatMarkdownReport (result: BenchResult): string {
+  const keys = Object.keys(HEADERS) as Array<keyof Row>
+  const mdRow = (cells: string[]) => `| ${cells.map(cell => cell.replaceAll('|', '\\|')).join(' | ')} |`
+  const m = result.machine
+  const out: string[] = [
+    `# pnpm bench — ${result.startedAt}`,
+    '',
+    `System: ${result.system}. Each HTTP measurement ${result.options.durationS} s at ${result.options.connections} connections; ` +
+      `pipeline steps of ${result.options.stepS} s${result.options.quick ? ' (--quick)' : ''}.`,
+    '',
+    `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.kernel}, ${m.postgres}, ${m.haproxy}; ` +
+      `load average at start ${m.loadAverage.join(' / ')}.`,
+    '',
+    mdRow(keys.map(key => HEADERS[key])),
+    mdRow(keys.map(() => '---')),
+    ...rows(result).map(row => mdRow(keys.map(key => row[key]))),
+    '',
+    '## CPU while each measurement ran',
+    '',
+    '% of one core (the machine has ' + `${m.cores} cores = ${m.cores * 100} %), sampled from /proc every 0.5 s.`,
+    ''
+  ]
+  for (const [name, cpu] of cpuByMeasurement(result)) out.push(`- **${name}**: ${formatCpu(cpu)}`)
+
+  out.push('', '## Database activity while each measurement ran', '',
+    'From pg_stat_database (this database) and pg_stat_wal (the whole server); approximate for short runs.', '',
+    mdRow(['measurement', 'commits/s', 'rows inserted', 'rows updated', 'WAL syncs/s (server)', 'WAL MiB/s (server)']),
+    mdRow(['---', '---', '---', '---', '---', '---']))
+  const dbRows: Array<[string, DatabaseActivity]> = []
+  if (result.baseline) dbRows.push(['pgbench', result.baseline.database])
+  for (const h of result.http) dbRows.push([h.name, h.database])
+  if (result.pipeline) dbRows.push(['pipeline (whole search and latency run)', result.pipeline.database])
+  for (const [name, d] of dbRows) out.push(mdRow([name, String(d.commitsPerS), String(d.rowsInserted), String(d.rowsUpdated), String(d.walSyncsPerS), String(d.walMiBPerS)]))
+
+  if (result.pipeline) {
+    out.push('', '## Pipeline steps', '', mdRow(['orders/s offered', 's', 'sent', 'completions/s (2nd half)', 'not final at end', 'p50 ms', 'p99 ms', 'verdict']), mdRow(Array(8).fill('---')))
+    const stepRow = (s: PipelineStep) => mdRow([String(s.rate), String(s.durationS), String(s.sent), String(s.completionRate), String(s.backlogAtEnd), ms(s.p50Ms), ms(s.p99Ms), s.verdict])
+    for (const step of result.pipeline.steps) out.push(stepRow(step))
+    if (result.pipeline.atHalfRate) out.push(stepRow(result.pipeline.atHalfRate))
+  }
+
+  out.push('', '## Processes running at the start', '',
+    'By command name: ' + Object.entries(result.processesAtStart.byName).slice(0, 15).map(([name, n]) => `${name} ×${n}`).join(', ') + '.', '',
+    'Node scripts: ' + Object.entries(result.processesAtStart.nodeScripts).map(([name, n]) => `\`${name}\` ×${n}`).join(', ') + '.')
+  if (result.notes.length > 0) out.push('', '## Notes', '', ...result.notes.map(note => `- ${note}`))
+  return out.join('\n') + '\n'
+}
+
+/** Writes bench-results/<timestamp>.json and .md; returns their paths. */
+export async function writeReports (directory: string, result: BenchResult): Promise<string[]> {
+  await mkdir(directory, { recursive: true })
+  const stamp = result.startedAt.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')
+  const json = path.join(directory, `${stamp}.json`)
+  const markdown = path.join(directory, `${stamp}.md`)
+  await writeFile(json, JSON.stringify(result, null, 2) + '\n')
+  await writeFile(markdown, formatMarkdownReport(result))
+  return [json, markdown]
+}

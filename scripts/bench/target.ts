@@ -1,0 +1,102 @@
+import type { Kysely } from 'kysely'
+import { createDatabase } from '@orders/platform'
+import { createTestDatabase, createTestVhost } from '@orders/test-support'
+import { DEFAULT_PORTS, freeSystemPorts, startSystem, type SystemPorts } from '../system.ts'
+
+/** The system under measurement: one that was already running, or one started for the run. */
+export interface BenchTarget {
+  gatewayUrl: string
+  /** The database the services write to; pgbench runs its baseline there. */
+  databaseUrl: string
+  /** A small pool on that database, for the bench's own queries (settling, statistics, cleanup). */
+  db: Kysely<any>
+  /** True when this run started the system (PROCESSING_DELAY_MS=0, LOG_LEVEL=warn). */
+  startedHere: boolean
+  ports: SystemPorts
+  /** The last output lines of a started system's processes, for error messages. */
+  lastLogLines: () => string[]
+  /** Stops what this run started and drops its database and vhost; nothing for a running system. */
+  stop: () => Promise<void>
+}
+
+const KEPT_LOG_LINES = 300
+
+/**
+ * Measures the system at `gatewayUrl` when something answers there (what `pnpm dev` starts),
+ * otherwise starts the whole platform on free ports with a database and a RabbitMQ vhost of its
+ * own, as the end-to-end tests do, with the processor's simulated delay off and logging at warn
+ * so that neither dominates what is measured.
+ */
+export async function connectOrStartSystem (options: { gatewayUrl: string, databaseUrl: string, amqpUrl: string, log: (line: string) => void }): Promise<BenchTarget> {
+  const answer = await probeGateway(options.gatewayUrl)
+  if (answer !== null) {
+    if (answer >= 500) throw new Error(`a gateway answers at ${options.gatewayUrl}, but GET /orders gives ${answer}: is the system still starting?`)
+    options.log(`measuring the system running at ${options.gatewayUrl} (database ${redactPassword(options.databaseUrl)})`)
+    const db = createDatabase<any>({ connectionString: options.databaseUrl, poolSize: 2, applicationName: 'bench' })
+    return {
+      gatewayUrl: options.gatewayUrl,
+      databaseUrl: options.databaseUrl,
+      db,
+      startedHere: false,
+      ports: { ...DEFAULT_PORTS, gateway: Number(new URL(options.gatewayUrl).port || 80) },
+      lastLogLines: () => [],
+      stop: async () => { await db.destroy() }
+    }
+  }
+
+  options.log(`nothing answers at ${options.gatewayUrl}: starting the platform on free ports, with a database and a vhost of its own`)
+  const database = await createTestDatabase({ migrate: false })
+  const vhost = await createTestVhost()
+  const lines = new Array<string>(KEPT_LOG_LINES)
+  let next = 0
+  const lastLogLines = () => [...lines.slice(next), ...lines.slice(0, next)].filter(line => line !== undefined)
+  const dropAll = async () => {
+    await vhost.drop().catch(err => { options.log(`could not delete the vhost ${vhost.name}: ${(err as Error).message}`) })
+    await database.drop().catch(err => { options.log(`could not drop the database ${database.name}: ${(err as Error).message}`) })
+  }
+  try {
+    const system = await startSystem({
+      databaseUrl: database.url,
+      amqpUrl: vhost.url,
+      ports: await freeSystemPorts(),
+      processingDelayMs: 0,
+      logLevel: 'warn',
+      // HAProxy logs every request; keep only the tail, for a failure's message.
+      onLog: (source, line) => { lines[next] = `${source.padEnd(16)} ${line}`; next = (next + 1) % KEPT_LOG_LINES }
+    })
+    options.log(`started: gateway on ${system.gatewayUrl}, database ${database.name}, vhost ${vhost.name}`)
+    return {
+      gatewayUrl: system.gatewayUrl,
+      databaseUrl: database.url,
+      db: database.db,
+      startedHere: true,
+      ports: system.ports,
+      lastLogLines,
+      stop: async () => {
+        await system.stop()
+        await dropAll()
+      }
+    }
+  } catch (err) {
+    console.error(lastLogLines().join('\n'))
+    await dropAll()
+    throw err
+  }
+}
+
+/** The status of GET /orders through the gateway, or null when nothing listens there. */
+async function probeGateway (gatewayUrl: string): Promise<number | null> {
+  try {
+    const response = await fetch(`${gatewayUrl}/orders`, { signal: AbortSignal.timeout(2_000) })
+    await response.arrayBuffer()
+    return response.status
+  } catch {
+    return null
+  }
+}
+
+export function redactPassword (url: string): string {
+  const parsed = new URL(url)
+  if (parsed.password) parsed.password = '***'
+  return parsed.toString()
+}
