@@ -89,7 +89,8 @@ export function createProcessLabeller (options: { ports: SystemPorts, databaseNa
     [options.ports.orderService1, 'order-service (2 replicas)'],
     [options.ports.orderService2, 'order-service (2 replicas)'],
     [options.ports.relay, 'relay'],
-    [options.ports.processor, 'order-processor']
+    [options.ports.processor, 'order-processor'],
+    [options.ports.web, 'web app']
   ]
   let platform = new Map<number, string>()
   let platformFoundAt = 0

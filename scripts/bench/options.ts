@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 
 export interface BenchOptions {
@@ -11,10 +12,17 @@ export interface BenchOptions {
   startRate: number
   maxRate: number
   quick: boolean
+  /** The measurements to run (all by default). */
+  only: Set<Measurement>
+  /** Profile every Node process of a started system into this directory (absolute). */
+  cpuProfileDir: string | undefined
   gatewayUrl: string
   databaseUrl: string
   amqpUrl: string
 }
+
+export const MEASUREMENTS = ['baseline', 'post', 'get', 'list', 'login', 'pipeline'] as const
+export type Measurement = typeof MEASUREMENTS[number]
 
 export const USAGE = `pnpm bench [--duration <s>] [--connections <n>] [--quick] [--max-rate <orders/s>]
 
@@ -22,6 +30,10 @@ export const USAGE = `pnpm bench [--duration <s>] [--connections <n>] [--quick] 
   --connections <n>    autocannon connections and pgbench clients (default 16)
   --quick              2 s each, shorter pipeline steps: a smoke run
   --max-rate <n>       the pipeline search never offers more orders/s than this (default 4000)
+  --only <list>        some of ${MEASUREMENTS.join(',')} (default: all); the ratios need
+                       baseline and the figure they divide
+  --cpu-prof <dir>     profile every Node process of the system the bench starts; one
+                       .cpuprofile per process in <dir> when it stops (not for a running system)
 
 Environment: GATEWAY_URL (default http://127.0.0.1:8080): a running system there is measured,
 otherwise one is started (own database and vhost) and stopped at the end. DATABASE_URL
@@ -37,6 +49,8 @@ export function parseBenchOptions (argv: string[], env: NodeJS.ProcessEnv = proc
       connections: { type: 'string' },
       quick: { type: 'boolean', default: false },
       'max-rate': { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      only: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false }
     },
     strict: true
@@ -61,10 +75,20 @@ export function parseBenchOptions (argv: string[], env: NodeJS.ProcessEnv = proc
     startRate: 50,
     maxRate: positiveNumber('--max-rate', values['max-rate'], 4000),
     quick,
+    only: parseOnly(values.only),
+    cpuProfileDir: values['cpu-prof'] === undefined ? undefined : path.resolve(values['cpu-prof']),
     gatewayUrl,
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/order_platform',
     amqpUrl: env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
   }
+}
+
+function parseOnly (raw: string | undefined): Set<Measurement> {
+  if (raw === undefined) return new Set(MEASUREMENTS)
+  const names = raw.split(',').map(name => name.trim()).filter(Boolean)
+  const unknown = names.filter(name => !(MEASUREMENTS as readonly string[]).includes(name))
+  if (unknown.length > 0 || names.length === 0) throw new Error(`--only takes some of ${MEASUREMENTS.join(',')}, not "${raw}"\n\n${USAGE}`)
+  return new Set(names as Measurement[])
 }
 
 function positiveNumber (flag: string, raw: string | undefined, fallback: number): number {

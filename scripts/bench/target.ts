@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Kysely } from 'kysely'
 import { createDatabase } from '@orders/platform'
 import { createTestDatabase, createTestVhost } from '@orders/test-support'
@@ -20,6 +22,7 @@ export interface BenchTarget {
 }
 
 const KEPT_LOG_LINES = 300
+const PROFILE_HOOK = fileURLToPath(new URL('./cpu-profile-hook.mjs', import.meta.url))
 
 /**
  * Measures the system at `gatewayUrl` when something answers there (what `pnpm dev` starts),
@@ -27,9 +30,16 @@ const KEPT_LOG_LINES = 300
  * own, as the end-to-end tests do, with the processor's simulated delay off and logging at warn
  * so that neither dominates what is measured.
  */
-export async function connectOrStartSystem (options: { gatewayUrl: string, databaseUrl: string, amqpUrl: string, log: (line: string) => void }): Promise<BenchTarget> {
+export async function connectOrStartSystem (options: {
+  gatewayUrl: string
+  databaseUrl: string
+  amqpUrl: string
+  cpuProfileDir?: string
+  log: (line: string) => void
+}): Promise<BenchTarget> {
   const answer = await probeGateway(options.gatewayUrl)
   if (answer !== null) {
+    if (options.cpuProfileDir) throw new Error(`--cpu-prof profiles a system the bench starts itself, but one is running at ${options.gatewayUrl}`)
     if (answer >= 500) throw new Error(`a gateway answers at ${options.gatewayUrl}, but GET /orders gives ${answer}: is the system still starting?`)
     options.log(`measuring the system running at ${options.gatewayUrl} (database ${redactPassword(options.databaseUrl)})`)
     const db = createDatabase<any>({ connectionString: options.databaseUrl, poolSize: 2, applicationName: 'bench' })
@@ -47,6 +57,12 @@ export async function connectOrStartSystem (options: { gatewayUrl: string, datab
   options.log(`nothing answers at ${options.gatewayUrl}: starting the platform on free ports, with a database and a vhost of its own`)
   const database = await createTestDatabase({ migrate: false })
   const vhost = await createTestVhost()
+  let env: Record<string, string> = {}
+  if (options.cpuProfileDir) {
+    mkdirSync(options.cpuProfileDir, { recursive: true })
+    env = { NODE_OPTIONS: `--import=${pathToFileURL(PROFILE_HOOK).href}`, BENCH_CPU_PROFILE_DIR: options.cpuProfileDir }
+    options.log(`profiling every Node process into ${options.cpuProfileDir}`)
+  }
   const lines = new Array<string>(KEPT_LOG_LINES)
   let next = 0
   const lastLogLines = () => [...lines.slice(next), ...lines.slice(0, next)].filter(line => line !== undefined)
@@ -61,6 +77,7 @@ export async function connectOrStartSystem (options: { gatewayUrl: string, datab
       ports: await freeSystemPorts(),
       processingDelayMs: 0,
       logLevel: 'warn',
+      env,
       // HAProxy logs every request; keep only the tail, for a failure's message.
       onLog: (source, line) => { lines[next] = `${source.padEnd(16)} ${line}`; next = (next + 1) % KEPT_LOG_LINES }
     })
