@@ -22,6 +22,8 @@ interface SessionContextValue {
   /** A message for the next page to show once (then cleared). */
   notice: string | null
   setNotice: (notice: string | null) => void
+  /** The email of whoever signed out last, to fill in on the sign-in page. */
+  lastEmail: string | null
   /** Where a signed-out person was going, to return there after signing in. */
   returnTo: string | null
   setReturnTo: (path: string | null) => void
@@ -43,6 +45,7 @@ export function SessionProvider ({ children }: { children: ComponentChildren }) 
   const [session, setSession] = useState<Session | null>(() => loadSession())
   const [notice, setNotice] = useState<string | null>(null)
   const [returnTo, setReturnTo] = useState<string | null>(null)
+  const [lastEmail, setLastEmail] = useState<string | null>(null)
   const [feedState, setFeedState] = useState<FeedState>('stopped')
   const listeners = useRef(new Set<LiveListener>())
   const sessionRef = useRef(session)
@@ -60,6 +63,7 @@ export function SessionProvider ({ children }: { children: ComponentChildren }) 
   const signOut = useCallback((reason?: 'expired') => {
     // Several requests can learn of an expired token at once; the first one signs out.
     if (sessionRef.current === null) return
+    setLastEmail(sessionRef.current.email)
     sessionRef.current = null
     storeSession(null)
     setSession(null)
@@ -101,8 +105,8 @@ export function SessionProvider ({ children }: { children: ComponentChildren }) 
     return () => { listeners.current.delete(listener) }
   }, [])
 
-  const value = useMemo(() => ({ session, signIn, signOut, notice, setNotice, returnTo, setReturnTo, feedState, subscribe }),
-    [session, signIn, signOut, notice, returnTo, feedState, subscribe])
+  const value = useMemo(() => ({ session, signIn, signOut, notice, setNotice, lastEmail, returnTo, setReturnTo, feedState, subscribe }),
+    [session, signIn, signOut, notice, lastEmail, returnTo, feedState, subscribe])
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>
 }
 

@@ -9,9 +9,9 @@ import { focusFirstInvalid } from './forms.ts'
 
 export function SignInPage () {
   const { route, query } = useLocation()
-  const { signIn, returnTo, setReturnTo } = useSession()
+  const { signIn, lastEmail, returnTo, setReturnTo } = useSession()
   const notice = useNotice()
-  const [email, setEmail] = useState(query.email ?? '')
+  const [email, setEmail] = useState(query.email ?? lastEmail ?? '')
   const [password, setPassword] = useState('')
   const [error, setError] = useState<ApiError | null>(null)
   const [busy, setBusy] = useState(false)
