@@ -94,9 +94,13 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
   // Warms the order-service's JIT, pools and JWKS cache before anything is measured.
   await measureHttp(getOrderScenario(target.gatewayUrl, users), { durationS: 1, connections: options.connections })
 
-  log(`pgbench: the create-order transaction, ${options.connections} clients, ${options.durationS} s`)
-  const baseline = await measured(async () => await runCreateOrderBaseline({ databaseUrl: target.databaseUrl, db: target.db, clients: options.connections, durationS: options.durationS }))
-  log(`  ${Math.round(baseline.tps)} tps (${baseline.rowsDeleted} rows it inserted deleted again)`)
+  const run = options.only
+  let baseline: BenchResult['baseline'] = null
+  if (run.has('baseline')) {
+    log(`pgbench: the create-order transaction, ${options.connections} clients, ${options.durationS} s`)
+    baseline = await measured(async () => await runCreateOrderBaseline({ databaseUrl: target.databaseUrl, db: target.db, clients: options.connections, durationS: options.durationS }))
+    log(`  ${Math.round(baseline.tps)} tps (${baseline.rowsDeleted} rows it inserted deleted again)`)
+  }
 
   const http: BenchResult['http'] = []
   const measureScenario = async (scenario: HttpScenario) => {
@@ -105,25 +109,30 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
     log(`  ${Math.round(figures.rps)} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ${figures.non2xx} non-2xx, ${figures.errors} errors`)
     http.push(figures)
   }
-  await measureScenario(getOrderScenario(target.gatewayUrl, users))
-  await measureScenario(listOrdersScenario(target.gatewayUrl, users))
-  await measureScenario(loginScenario(target.gatewayUrl, users[0]!))
+  if (run.has('get')) await measureScenario(getOrderScenario(target.gatewayUrl, users))
+  if (run.has('list')) await measureScenario(listOrdersScenario(target.gatewayUrl, users))
+  if (run.has('login')) await measureScenario(loginScenario(target.gatewayUrl, users[0]!))
 
-  log(`pipeline: searching the highest sustained rate (steps of ${options.stepS} s, at most ${options.maxRate} orders/s)`)
-  if (!target.startedHere) notes.push('measured a running system: its PROCESSING_DELAY_MS (500 ms in `pnpm dev`) bounds the pipeline; the issue\'s figures need PROCESSING_DELAY_MS=0 — stop `pnpm dev` and let the bench start its own system')
-  await dbMeter.start()
-  const pipeline = await measurePipeline({ gatewayUrl: target.gatewayUrl, users, meter, startRate: options.startRate, maxRate: options.maxRate, stepS: options.stepS, durationS: options.durationS, log })
-  const pipelineFigures = { ...pipeline, database: await dbMeter.stop() }
-  if (pipeline.cappedByMaxRate) notes.push(`the pipeline sustained the highest rate offered (--max-rate ${options.maxRate}); its limit is higher`)
-  await settle(target.db, users, notes)
+  let pipelineFigures: BenchResult['pipeline'] = null
+  if (run.has('pipeline')) {
+    log(`pipeline: searching the highest sustained rate (steps of ${options.stepS} s, at most ${options.maxRate} orders/s)`)
+    if (!target.startedHere) notes.push('measured a running system: its PROCESSING_DELAY_MS (500 ms in `pnpm dev`) bounds the pipeline; the issue\'s figures need PROCESSING_DELAY_MS=0 — stop `pnpm dev` and let the bench start its own system')
+    await dbMeter.start()
+    const pipeline = await measurePipeline({ gatewayUrl: target.gatewayUrl, users, meter, startRate: options.startRate, maxRate: options.maxRate, stepS: options.stepS, durationS: options.durationS, log })
+    pipelineFigures = { ...pipeline, database: await dbMeter.stop() }
+    if (pipeline.cappedByMaxRate) notes.push(`the pipeline sustained the highest rate offered (--max-rate ${options.maxRate}); its limit is higher`)
+    await settle(target.db, users, notes)
+  }
 
-  // Last, because every order it creates is then processed: a backlog that would disturb
-  // any measurement after it.
-  const postStart = new Date()
-  await measureScenario(postOrdersScenario(target.gatewayUrl, users))
-  const progress = await orderProgress(target.db, users, postStart)
-  notes.push(`of the ${progress.total} orders POST /orders created, ${progress.final} were already final when it ended (the pipeline works beside it and takes CPU from it); ` +
-    (target.startedHere ? 'the rest were dropped with the system' : 'the running system is still working off the rest'))
+  if (run.has('post')) {
+    // Last, because every order it creates is then processed: a backlog that would disturb
+    // any measurement after it.
+    const postStart = new Date()
+    await measureScenario(postOrdersScenario(target.gatewayUrl, users))
+    const progress = await orderProgress(target.db, users, postStart)
+    notes.push(`of the ${progress.total} orders POST /orders created, ${progress.final} were already final when it ended (the pipeline works beside it and takes CPU from it); ` +
+      (target.startedHere ? 'the rest were dropped with the system' : 'the running system is still working off the rest'))
+  }
 
   const partial = { baseline, http, pipeline: pipelineFigures }
   return {
