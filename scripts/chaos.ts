@@ -103,19 +103,21 @@ async function signUp (gatewayUrl: string): Promise<string> {
 function printFaultTable (windows: Array<{ fault: string, from: number, to: number }>, answers: LoadAnswer[]): void {
   const rows = windows.map(({ fault, from, to }) => {
     const during = answers.filter(a => a.startedAt >= from && a.startedAt <= to)
-    return {
-      fault,
-      'down (s)': ((to - from) / 1000).toFixed(1),
-      requests: during.length,
-      '201': during.filter(a => a.status === 201).length,
-      '5xx': during.filter(a => a.status >= 500).length,
-      'no answer': during.filter(a => a.status === 0).length,
-      other: during.filter(a => a.status !== 201 && a.status < 500 && a.status !== 0).length
-    }
+    return { fault, 'until back (s)': ((to - from) / 1000).toFixed(1), ...countAnswers(during) }
   })
   const steady = answers.filter(a => !windows.some(w => a.startedAt >= w.from && a.startedAt <= w.to))
-  rows.push({ fault: '(no fault)', 'down (s)': '-', requests: steady.length, '201': steady.filter(a => a.status === 201).length, '5xx': steady.filter(a => a.status >= 500).length, 'no answer': steady.filter(a => a.status === 0).length, other: steady.filter(a => a.status !== 201 && a.status < 500 && a.status !== 0).length })
+  rows.push({ fault: '(between faults)', 'until back (s)': '-', ...countAnswers(steady) })
   console.table(rows)
+}
+
+function countAnswers (answers: LoadAnswer[]) {
+  return {
+    requests: answers.length,
+    'accepted (201)': answers.filter(a => a.status === 201).length,
+    'failed (5xx)': answers.filter(a => a.status >= 500).length,
+    'no answer': answers.filter(a => a.status === 0).length,
+    other: answers.filter(a => a.status !== 201 && a.status < 500 && a.status !== 0).length
+  }
 }
 
 async function sleep (ms: number): Promise<void> {
