@@ -2,7 +2,8 @@ import { sql, type Kysely } from 'kysely'
 
 /** What PostgreSQL did during one measurement (from its cumulative statistics; no extension needed). */
 export interface DatabaseActivity {
-  /** Transactions committed in this database, per second. */
+  /** Transactions committed in this database. */
+  commits: number
   commitsPerS: number
   rollbacks: number
   rowsInserted: number
@@ -48,6 +49,7 @@ export class DatabaseActivityMeter {
     const seconds = (after.at - before.at) / 1000
     const perS = (value: number) => Math.round(value / seconds)
     return {
+      commits: after.commits - before.commits,
       commitsPerS: perS(after.commits - before.commits),
       rollbacks: after.rollbacks - before.rollbacks,
       rowsInserted: after.inserted - before.inserted,
