@@ -16,6 +16,7 @@ import { connectOrStartSystem, type BenchTarget } from './bench/target.ts'
 import { createBenchUsers, type BenchUser } from './bench/accounts.ts'
 import { createProcessLabeller, ProcessCpuMeter } from './bench/cpu.ts'
 import { DatabaseActivityMeter } from './bench/database-activity.ts'
+import { GatewayActivityMeter } from './bench/haproxy-stats.ts'
 import { getOrderScenario, listOrdersScenario, loginScenario, measureHttp, postOrdersScenario, type HttpScenario } from './bench/http-load.ts'
 import { machineFacts, runningProcesses } from './bench/machine.ts'
 import { runCreateOrderBaseline } from './bench/pgbench.ts'
@@ -72,12 +73,14 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
   const databaseName = decodeURIComponent(new URL(target.databaseUrl).pathname.slice(1))
   const meter = new ProcessCpuMeter(createProcessLabeller({ ports: target.ports, databaseName }))
   const dbMeter = new DatabaseActivityMeter(target.db)
+  const gatewayMeter = new GatewayActivityMeter(`http://127.0.0.1:${target.ports.haproxyStats}`)
   const measured = async <T>(run: () => Promise<T>): Promise<T & Cost> => {
     await dbMeter.start()
+    await gatewayMeter.start()
     meter.start()
     const figures = await run()
     const cpu = meter.stop()
-    return { ...figures, cpu, database: await dbMeter.stop() }
+    return { ...figures, cpu, database: await dbMeter.stop(), gateway: await gatewayMeter.stop() }
   }
   const duration = { durationS: options.durationS, connections: options.connections }
 
@@ -118,8 +121,9 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
     log(`pipeline: searching the highest sustained rate (steps of ${options.stepS} s, at most ${options.maxRate} orders/s)`)
     if (!target.startedHere) notes.push('measured a running system: its PROCESSING_DELAY_MS (500 ms in `pnpm dev`) bounds the pipeline; the issue\'s figures need PROCESSING_DELAY_MS=0 — stop `pnpm dev` and let the bench start its own system')
     await dbMeter.start()
+    await gatewayMeter.start()
     const pipeline = await measurePipeline({ gatewayUrl: target.gatewayUrl, users, meter, startRate: options.startRate, maxRate: options.maxRate, stepS: options.stepS, durationS: options.durationS, log })
-    pipelineFigures = { ...pipeline, database: await dbMeter.stop() }
+    pipelineFigures = { ...pipeline, database: await dbMeter.stop(), gateway: await gatewayMeter.stop() }
     if (pipeline.cappedByMaxRate) notes.push(`the pipeline sustained the highest rate offered (--max-rate ${options.maxRate}); its limit is higher`)
     await settle(target.db, users, notes)
   }
@@ -138,8 +142,8 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
   return {
     startedAt,
     finishedAt: new Date().toISOString(),
-    system: target.startedHere ? 'started by the bench (PROCESSING_DELAY_MS=0, LOG_LEVEL=warn)' : `already running at ${target.gatewayUrl}`,
-    options: { durationS: options.durationS, connections: options.connections, stepS: options.stepS, quick: options.quick, maxRate: options.maxRate },
+    system: target.startedHere ? `started by the bench (PROCESSING_DELAY_MS=0, LOG_LEVEL=${options.logLevel})` : `already running at ${target.gatewayUrl}`,
+    options: { durationS: options.durationS, connections: options.connections, stepS: options.stepS, quick: options.quick, maxRate: options.maxRate, only: [...options.only] },
     machine,
     processesAtStart,
     idleCpu,

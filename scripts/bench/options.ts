@@ -14,6 +14,8 @@ export interface BenchOptions {
   quick: boolean
   /** The measurements to run (all by default). */
   only: Set<Measurement>
+  /** LOG_LEVEL of a started system's services (warn: logging does not dominate what is measured). */
+  logLevel: string
   /** Profile every Node process of a started system into this directory (absolute). */
   cpuProfileDir: string | undefined
   gatewayUrl: string
@@ -24,7 +26,8 @@ export interface BenchOptions {
 export const MEASUREMENTS = ['baseline', 'post', 'get', 'list', 'login', 'pipeline'] as const
 export type Measurement = typeof MEASUREMENTS[number]
 
-export const USAGE = `pnpm bench [--duration <s>] [--connections <n>] [--quick] [--max-rate <orders/s>]
+export const USAGE = `pnpm bench [--duration <s>] [--connections <n>] [--quick] [--max-rate <n>] [--only <list>]
+                  [--log-level <level>] [--cpu-prof <dir>]
 
   --duration <s>       each HTTP measurement, pgbench and the pipeline latency run (default 10)
   --connections <n>    autocannon connections and pgbench clients (default 16)
@@ -32,6 +35,8 @@ export const USAGE = `pnpm bench [--duration <s>] [--connections <n>] [--quick] 
   --max-rate <n>       the pipeline search never offers more orders/s than this (default 4000)
   --only <list>        some of ${MEASUREMENTS.join(',')} (default: all); the ratios need
                        baseline and the figure they divide
+  --log-level <level>  LOG_LEVEL of the services of a system the bench starts (default warn;
+                       info logs every request, as \`pnpm dev\` does)
   --cpu-prof <dir>     profile every Node process of the system the bench starts; one
                        .cpuprofile per process in <dir> when it stops (not for a running system)
 
@@ -51,6 +56,7 @@ export function parseBenchOptions (argv: string[], env: NodeJS.ProcessEnv = proc
       'max-rate': { type: 'string' },
       'cpu-prof': { type: 'string' },
       only: { type: 'string' },
+      'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false }
     },
     strict: true
@@ -76,11 +82,19 @@ export function parseBenchOptions (argv: string[], env: NodeJS.ProcessEnv = proc
     maxRate: positiveNumber('--max-rate', values['max-rate'], 4000),
     quick,
     only: parseOnly(values.only),
+    logLevel: parseLogLevel(values['log-level']),
     cpuProfileDir: values['cpu-prof'] === undefined ? undefined : path.resolve(values['cpu-prof']),
     gatewayUrl,
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/order_platform',
     amqpUrl: env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
   }
+}
+
+function parseLogLevel (raw: string | undefined): string {
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+  if (raw === undefined) return 'warn'
+  if (!levels.includes(raw)) throw new Error(`--log-level takes one of ${levels.join(', ')}, not "${raw}"\n\n${USAGE}`)
+  return raw
 }
 
 function parseOnly (raw: string | undefined): Set<Measurement> {

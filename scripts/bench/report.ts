@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { CpuReport } from './cpu.ts'
 import type { DatabaseActivity } from './database-activity.ts'
+import type { GatewayActivity } from './haproxy-stats.ts'
 import type { HttpFigures } from './http-load.ts'
 import type { MachineFacts, RunningProcesses } from './machine.ts'
 import type { BaselineFigures } from './pgbench.ts'
@@ -10,21 +11,21 @@ import type { PipelineStep } from './pipeline-step.ts'
 import { round } from './stats.ts'
 
 /** What one measurement cost the machine while it ran. */
-export interface Cost { cpu: CpuReport, database: DatabaseActivity }
+export interface Cost { cpu: CpuReport, database: DatabaseActivity, gateway: GatewayActivity[] }
 
 export interface BenchResult {
   startedAt: string
   finishedAt: string
   /** "started by the bench" (PROCESSING_DELAY_MS=0, LOG_LEVEL=warn) or "already running". */
   system: string
-  options: { durationS: number, connections: number, stepS: number, quick: boolean, maxRate: number }
+  options: { durationS: number, connections: number, stepS: number, quick: boolean, maxRate: number, only: string[] }
   machine: MachineFacts
   processesAtStart: RunningProcesses
   /** One second before any load: how busy the shared machine already was. */
   idleCpu: CpuReport
   baseline: (BaselineFigures & Cost) | null
   http: Array<HttpFigures & Cost>
-  pipeline: (PipelineFigures & { database: DatabaseActivity }) | null
+  pipeline: (PipelineFigures & { database: DatabaseActivity, gateway: GatewayActivity[] }) | null
   targets: TargetCheck[]
   notes: string[]
 }
@@ -188,6 +189,17 @@ export function formatMarkdownReport (result: BenchResult): string {
   for (const [name, d, count] of dbRows) {
     const perRequest = count > 0 ? String(round(d.commits / count, 2)) : dash
     out.push(mdRow([name, String(d.commitsPerS), perRequest, String(d.rowsInserted), String(d.rowsUpdated), String(d.walSyncsPerS), String(d.walMiBPerS)]))
+  }
+
+  out.push('', '## Gateway to services', '',
+    'HAProxy\'s counters per backend: requests it forwarded, new connections it opened to the servers, and requests that reused an idle connection.', '',
+    mdRow(['measurement', 'backend', 'requests', 'new connections', 'reused']), mdRow(Array(5).fill('---')))
+  const gatewayRows: Array<[string, GatewayActivity[]]> = []
+  if (result.baseline) gatewayRows.push(['pgbench', result.baseline.gateway])
+  for (const h of result.http) gatewayRows.push([h.name, h.gateway])
+  if (result.pipeline) gatewayRows.push(['pipeline (whole search and latency run)', result.pipeline.gateway])
+  for (const [name, backends] of gatewayRows) {
+    for (const g of backends) out.push(mdRow([name, g.backend, String(g.requests), String(g.connects), String(g.reuses)]))
   }
 
   if (result.pipeline) {

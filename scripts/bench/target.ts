@@ -28,17 +28,19 @@ const PROFILE_HOOK = fileURLToPath(new URL('./cpu-profile-hook.mjs', import.meta
  * Measures the system at `gatewayUrl` when something answers there (what `pnpm dev` starts),
  * otherwise starts the whole platform on free ports with a database and a RabbitMQ vhost of its
  * own, as the end-to-end tests do, with the processor's simulated delay off and logging at warn
- * so that neither dominates what is measured.
+ * (unless told otherwise) so that neither dominates what is measured.
  */
 export async function connectOrStartSystem (options: {
   gatewayUrl: string
   databaseUrl: string
   amqpUrl: string
   cpuProfileDir?: string
+  logLevel: string
   log: (line: string) => void
 }): Promise<BenchTarget> {
   const answer = await probeGateway(options.gatewayUrl)
   if (answer !== null) {
+    if (options.logLevel !== 'warn') throw new Error(`--log-level sets the logging of a system the bench starts, but one is running at ${options.gatewayUrl}`)
     if (options.cpuProfileDir) throw new Error(`--cpu-prof profiles a system the bench starts itself, but one is running at ${options.gatewayUrl}`)
     if (answer >= 500) throw new Error(`a gateway answers at ${options.gatewayUrl}, but GET /orders gives ${answer}: is the system still starting?`)
     options.log(`measuring the system running at ${options.gatewayUrl} (database ${redactPassword(options.databaseUrl)})`)
@@ -76,7 +78,7 @@ export async function connectOrStartSystem (options: {
       amqpUrl: vhost.url,
       ports: await freeSystemPorts(),
       processingDelayMs: 0,
-      logLevel: 'warn',
+      logLevel: options.logLevel,
       env,
       // HAProxy logs every request; keep only the tail, for a failure's message.
       onLog: (source, line) => { lines[next] = `${source.padEnd(16)} ${line}`; next = (next + 1) % KEPT_LOG_LINES }
