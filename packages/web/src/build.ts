@@ -3,7 +3,7 @@
  * `pnpm dev` and the tests always serve the current code without a separate build step,
  * and a start with an up-to-date build costs a few file stats.
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -34,8 +34,26 @@ export async function isBuildCurrent ({ webRoot, distDir }: BuildPaths): Promise
   return built !== undefined && built.mtimeMs >= await newestSourceTime(webRoot)
 }
 
-/** A lock older than this was left by a build that died; builds take a few seconds. */
+/** A lock without an owner's pid this old was left by a process that died right after taking it. */
+const ORPHANED_LOCK_MS = 5_000
+/** No build takes this long; the pid in such a lock belongs to someone else by now. */
 const STALE_LOCK_MS = 120_000
+
+/** True when the lock's owner is gone (killed mid-build): the lock may be taken over. */
+async function isAbandoned (lock: string): Promise<boolean> {
+  const age = await stat(lock).then(info => Date.now() - info.mtimeMs, () => 0)
+  if (age > STALE_LOCK_MS) return true
+  const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => ''))
+  if (owner > 0) {
+    try {
+      process.kill(owner, 0)
+      return false
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH'
+    }
+  }
+  return age > ORPHANED_LOCK_MS
+}
 
 /**
  * Several servers can start at once (parallel test files each start a platform), and Vite
@@ -48,11 +66,11 @@ export async function buildIfStale (paths: BuildPaths, log: (message: string) =>
   for (;;) {
     try {
       await mkdir(lock)
+      await writeFile(path.join(lock, 'pid'), String(process.pid))
       break
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      const since = await stat(lock).then(info => Date.now() - info.mtimeMs, () => 0)
-      if (since > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true })
+      if (await isAbandoned(lock)) await rm(lock, { recursive: true, force: true })
       else await sleep(100)
     }
   }

@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap'
+import { spawnSync } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -32,4 +33,12 @@ t.test('servers starting together build once; the others wait and serve that bui
   const results = await Promise.all([1, 2, 3].map(async () => await buildIfStale(paths, () => {})))
   t.same(results.sort(), ['built', 'current', 'current'])
   t.equal(await isBuildCurrent(paths), true)
+})
+
+t.test('a lock left by a server that died while building is taken over', async t => {
+  const paths = await tinyApp(t)
+  const dead = spawnSync(process.execPath, ['-e', '']).pid
+  await mkdir(path.join(paths.webRoot, '.build-lock'))
+  await writeFile(path.join(paths.webRoot, '.build-lock', 'pid'), String(dead))
+  t.equal(await buildIfStale(paths, () => {}), 'built')
 })
