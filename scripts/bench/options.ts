@@ -14,6 +14,8 @@ export interface BenchOptions {
   quick: boolean
   /** The measurements to run (all by default). */
   only: Set<Measurement>
+  /** Start a system of its own even when one answers at gatewayUrl. */
+  startOwn: boolean
   /** LOG_LEVEL of a started system's services (warn: logging does not dominate what is measured). */
   logLevel: string
   /** Profile every Node process of a started system into this directory (absolute). */
@@ -27,7 +29,7 @@ export const MEASUREMENTS = ['baseline', 'post', 'get', 'list', 'login', 'pipeli
 export type Measurement = typeof MEASUREMENTS[number]
 
 export const USAGE = `pnpm bench [--duration <s>] [--connections <n>] [--quick] [--max-rate <n>] [--only <list>]
-                  [--log-level <level>] [--cpu-prof <dir>]
+                  [--start] [--log-level <level>] [--cpu-prof <dir>]
 
   --duration <s>       each HTTP measurement, pgbench and the pipeline latency run (default 10)
   --connections <n>    autocannon connections and pgbench clients (default 16)
@@ -35,6 +37,8 @@ export const USAGE = `pnpm bench [--duration <s>] [--connections <n>] [--quick] 
   --max-rate <n>       the pipeline search never offers more orders/s than this (default 4000)
   --only <list>        some of ${MEASUREMENTS.join(',')} (default: all); the ratios need
                        baseline and the figure they divide
+  --start              always start a system of its own (free ports), even when one answers
+                       at GATEWAY_URL
   --log-level <level>  LOG_LEVEL of the services of a system the bench starts (default warn;
                        info logs every request, as \`pnpm dev\` does)
   --cpu-prof <dir>     profile every Node process of the system the bench starts; one
@@ -57,6 +61,7 @@ export function parseBenchOptions (argv: string[], env: NodeJS.ProcessEnv = proc
       'cpu-prof': { type: 'string' },
       only: { type: 'string' },
       'log-level': { type: 'string' },
+      start: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     },
     strict: true
@@ -83,6 +88,7 @@ export function parseBenchOptions (argv: string[], env: NodeJS.ProcessEnv = proc
     quick,
     only: parseOnly(values.only),
     logLevel: parseLogLevel(values['log-level']),
+    startOwn: values.start === true,
     cpuProfileDir: values['cpu-prof'] === undefined ? undefined : path.resolve(values['cpu-prof']),
     gatewayUrl,
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/order_platform',

@@ -25,6 +25,14 @@ export interface PipelineStep {
   p95Ms: number
   p99Ms: number
   maxMs: number
+  /**
+   * Where the time goes, medians over the orders that completed: the POST until its 201, from
+   * the 201 until `processing` is seen on the WebSocket (commit, relay, broker, processor, PATCH),
+   * and from `processing` until the final status is seen (payment, PATCH, relay, broker, hub).
+   */
+  medianPostMs: number
+  medianToProcessingMs: number
+  medianToFinalMs: number
   /** Median latency of the orders sent in the second quarter and in the last quarter of the step. */
   medianSecondQuarterMs: number
   medianLastQuarterMs: number
@@ -37,6 +45,7 @@ interface OfferedOrder {
   scheduledAt: number
   answeredAt?: number
   status?: number
+  processingAt?: number
   completedAt?: number
 }
 
@@ -74,11 +83,18 @@ export async function runPipelineStep (options: {
   const intervalMs = 1000 / rate
   const orders: OfferedOrder[] = []
   const byId = new Map<string, OfferedOrder>()
-  // A final status can arrive before the POST's answer has been read.
+  // A status can arrive before the POST's answer has been read.
   const earlyFinals = new Map<string, number>()
+  const earlyProcessing = new Map<string, number>()
   let unresolved = 0
   let onResolved: () => void = () => {}
 
+  sockets.onStatus = (id, status, at) => {
+    if (status !== 'processing') return
+    const order = byId.get(id)
+    if (order) order.processingAt ??= at
+    else earlyProcessing.set(id, at)
+  }
   sockets.onFinal = (id, _status, at) => {
     const order = byId.get(id)
     if (!order) { earlyFinals.set(id, at); return }
@@ -102,6 +118,8 @@ export async function runPipelineStep (options: {
     order.status = 201
     order.answeredAt = performance.now()
     byId.set(id, order)
+    order.processingAt = earlyProcessing.get(id)
+    earlyProcessing.delete(id)
     const early = earlyFinals.get(id)
     if (early !== undefined) {
       earlyFinals.delete(id)
@@ -155,6 +173,7 @@ export async function runPipelineStep (options: {
     onResolved()
   })
   sockets.onFinal = () => {}
+  sockets.onStatus = () => {}
   agent.destroy()
 
   const halfway = startedAt + (durationS * 1000) / 2
@@ -166,6 +185,10 @@ export async function runPipelineStep (options: {
   const latencies = orders.filter(o => o.completedAt !== undefined).map(latencyOf).sort((a, b) => a - b)
   const neverCompleted = orders.filter(o => o.status === 201 && o.completedAt === undefined).length
   const quarter = (q: number) => orders.filter(o => o.status === 201 && o.scheduledAt >= startedAt + (q - 1) * durationS * 250 && o.scheduledAt < startedAt + q * durationS * 250).map(latencyOf)
+  const completed = orders.filter(o => o.completedAt !== undefined && o.answeredAt !== undefined && o.processingAt !== undefined)
+  const medianPostMs = median(completed.map(o => o.answeredAt! - o.scheduledAt))
+  const medianToProcessingMs = median(completed.map(o => o.processingAt! - o.answeredAt!))
+  const medianToFinalMs = median(completed.map(o => o.completedAt! - o.processingAt!))
   const medianSecondQuarterMs = median(quarter(2))
   const medianLastQuarterMs = median(quarter(4))
 
@@ -194,6 +217,9 @@ export async function runPipelineStep (options: {
     p95Ms: round(percentile(latencies, 95)),
     p99Ms: round(percentile(latencies, 99)),
     maxMs: round(latencies.at(-1) ?? Number.NaN),
+    medianPostMs: round(medianPostMs),
+    medianToProcessingMs: round(medianToProcessingMs),
+    medianToFinalMs: round(medianToFinalMs),
     medianSecondQuarterMs: round(medianSecondQuarterMs),
     medianLastQuarterMs: round(medianLastQuarterMs),
     sustained: problems.length === 0,

@@ -42,7 +42,7 @@ export async function measurePipeline (options: {
       options.meter.start()
       const result = await runPipelineStep({ gatewayUrl: options.gatewayUrl, users: options.users, sockets, rate, durationS })
       const cpu = options.meter.stop()
-      options.log(`  ${String(rate).padStart(5)} orders/s for ${durationS} s: ${result.verdict} (completions ${result.completionRate}/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms)`)
+      options.log(`  ${String(rate).padStart(5)} orders/s for ${durationS} s: ${result.verdict} (completions ${result.completionRate}/s, p50 ${result.p50Ms} ms = POST ${result.medianPostMs} + to processing ${result.medianToProcessingMs} + to final ${result.medianToFinalMs}, p99 ${result.p99Ms} ms)`)
       return { ...result, cpu }
     }
 

@@ -14,6 +14,8 @@ export class StatusSockets {
   /** Sockets that closed before `close()`: their users' completions are no longer seen. */
   unexpectedCloses = 0
   onFinal: (orderId: string, status: string, at: number) => void = () => {}
+  /** Every status change, final or not (the pipeline splits its latency at `processing`). */
+  onStatus: (orderId: string, status: string, at: number) => void = () => {}
 
   private constructor (sockets: WebSocket[]) {
     this.#sockets = sockets
@@ -40,8 +42,9 @@ export class StatusSockets {
     let message: { type?: string, order?: { id?: string, status?: string } }
     try { message = JSON.parse(data.toString('utf8')) } catch { return }
     const order = message.order
-    if (message.type !== 'order.status_changed' || typeof order?.id !== 'string' || !FINAL_STATUSES.has(order.status ?? '')) return
-    this.onFinal(order.id, order.status!, at)
+    if (message.type !== 'order.status_changed' || typeof order?.id !== 'string' || typeof order.status !== 'string') return
+    this.onStatus(order.id, order.status, at)
+    if (FINAL_STATUSES.has(order.status)) this.onFinal(order.id, order.status, at)
   }
 
   async close (): Promise<void> {

@@ -36,9 +36,10 @@ export async function connectOrStartSystem (options: {
   amqpUrl: string
   cpuProfileDir?: string
   logLevel: string
+  startOwn: boolean
   log: (line: string) => void
 }): Promise<BenchTarget> {
-  const answer = await probeGateway(options.gatewayUrl)
+  const answer = options.startOwn ? null : await probeGateway(options.gatewayUrl)
   if (answer !== null) {
     if (options.logLevel !== 'warn') throw new Error(`--log-level sets the logging of a system the bench starts, but one is running at ${options.gatewayUrl}`)
     if (options.cpuProfileDir) throw new Error(`--cpu-prof profiles a system the bench starts itself, but one is running at ${options.gatewayUrl}`)
@@ -56,7 +57,7 @@ export async function connectOrStartSystem (options: {
     }
   }
 
-  options.log(`nothing answers at ${options.gatewayUrl}: starting the platform on free ports, with a database and a vhost of its own`)
+  options.log(`${options.startOwn ? '--start' : `nothing answers at ${options.gatewayUrl}`}: starting the platform on free ports, with a database and a vhost of its own`)
   const database = await createTestDatabase({ migrate: false })
   const vhost = await createTestVhost()
   let env: Record<string, string> = {}
