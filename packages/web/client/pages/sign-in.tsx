@@ -29,7 +29,9 @@ export function SignInPage () {
     } catch (err) {
       setError(err as ApiError)
       setBusy(false)
-      focusFirstInvalid(form)
+      // Wrong credentials: try the password again.
+      setPassword('')
+      focusFirstInvalid(form, '#password')
     }
   }
 
