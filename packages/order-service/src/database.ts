@@ -1,10 +1,10 @@
-import type { ColumnType, Generated } from 'kysely'
+import type { ColumnType } from 'kysely'
 import type { OutboxDatabase } from '@orders/outbox'
 import type { FailureReason, OrderItem, OrderStatus } from '@orders/contracts'
 
 /** The `orders` schema, owned by this service alone. */
 export interface OrdersTable {
-  id: Generated<string>
+  id: ColumnType<string, string | undefined, never>
   user_id: string
   status: OrderStatus
   items: ColumnType<OrderItem[], string, string>

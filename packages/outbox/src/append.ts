@@ -1,5 +1,5 @@
-import type { Kysely, Transaction } from 'kysely'
-import type { OutboxDatabase } from './table.ts'
+import type { Insertable, Kysely, Transaction } from 'kysely'
+import type { OutboxDatabase, OutboxTable } from './table.ts'
 
 export interface OutboxMessage {
   exchange: string
@@ -9,19 +9,24 @@ export interface OutboxMessage {
   requestId?: string
 }
 
+/** The outbox row that carries `message` (for an INSERT of one's own, e.g. inside a CTE). */
+export function outboxRow (message: OutboxMessage): Insertable<OutboxTable> {
+  const headers: Record<string, string> = message.requestId ? { 'x-request-id': message.requestId } : {}
+  return {
+    exchange: message.exchange,
+    routing_key: message.routingKey,
+    payload: JSON.stringify(message.payload),
+    headers: JSON.stringify(headers)
+  }
+}
+
 /**
  * Appends an event to the outbox. Call it with the transaction that makes the state change,
  * so both commit or neither does; then wake the relay after the commit.
  */
 export async function appendToOutbox (trx: Transaction<any> | Kysely<any>, schema: string, message: OutboxMessage): Promise<string> {
-  const headers: Record<string, string> = message.requestId ? { 'x-request-id': message.requestId } : {}
   const row = await (trx as Kysely<OutboxDatabase>).withSchema(schema).insertInto('outbox')
-    .values({
-      exchange: message.exchange,
-      routing_key: message.routingKey,
-      payload: JSON.stringify(message.payload),
-      headers: JSON.stringify(headers)
-    })
+    .values(outboxRow(message))
     .returning('id')
     .executeTakeFirstOrThrow()
   return row.id
