@@ -16,6 +16,9 @@ export interface MachineFacts {
   haproxy: string
   /** 1, 5 and 15 minute load averages when the run started. */
   loadAverage: number[]
+  /** The commit measured, and the files changed on top of it (a run of uncommitted work says so). */
+  commit: string
+  uncommitted: string[]
 }
 
 export interface RunningProcesses {
@@ -32,7 +35,12 @@ export async function machineFacts (db: Kysely<any>): Promise<MachineFacts> {
   const haproxy = await run('haproxy', ['-v'], { timeout: 5_000 })
     .then(r => r.stdout.split('\n')[0] ?? '?')
     .catch(async () => await run('/usr/sbin/haproxy', ['-v'], { timeout: 5_000 }).then(r => r.stdout.split('\n')[0] ?? '?', () => 'not found'))
+  const commit = await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, timeout: 5_000 }).then(r => r.stdout.trim(), () => '?')
+  const uncommitted = await run('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, timeout: 5_000 })
+    .then(r => r.stdout.split('\n').filter(Boolean).map(line => line.slice(3)), () => [])
   return {
+    commit,
+    uncommitted,
     cores: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? '?',
     memoryGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,

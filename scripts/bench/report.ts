@@ -163,6 +163,8 @@ export function formatMarkdownReport (result: BenchResult): string {
     `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.kernel}, ${m.postgres}, ${m.haproxy}; ` +
       `load average at start ${m.loadAverage.join(' / ')}.`,
     '',
+    `Code: commit ${m.commit}${m.uncommitted.length > 0 ? ` with uncommitted changes to ${m.uncommitted.join(', ')}` : ''}.`,
+    '',
     mdRow(keys.map(key => HEADERS[key])),
     mdRow(keys.map(() => '---')),
     ...rows(result).map(row => mdRow(keys.map(key => row[key]))),
