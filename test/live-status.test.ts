@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import WebSocket from 'ws'
-import { call, registerAndLogin, startTestSystem } from './system-helper.ts'
+import { call, registerAndLogin, startTestSystem, waitForLogLine } from './system-helper.ts'
 
 /** A WebSocket client that keeps every message and lets a test await the next one. */
 async function openSocket (t: Test, url: string) {
@@ -13,6 +13,7 @@ async function openSocket (t: Test, url: string) {
   t.teardown(() => { socket.terminate() })
   return {
     messages,
+    close: () => { socket.close() },
     async waitFor (predicate: (m: any) => boolean, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs
       for (;;) {
@@ -26,7 +27,7 @@ async function openSocket (t: Test, url: string) {
 }
 
 t.test('live order status over WebSocket, across replicas', async t => {
-  const { system, gateway } = await startTestSystem(t)
+  const { system, gateway, lines } = await startTestSystem(t)
   const wsGateway = gateway.replace(/^http/, 'ws')
 
   t.test('through the gateway: the owner watches new → processing → completed', async t => {
@@ -37,6 +38,12 @@ t.test('live order status over WebSocket, across replicas', async t => {
     t.same(socket.messages.filter(m => m.order.id === order.id).map(m => m.order.status), ['processing', 'completed'])
     const final = (await call(`${gateway}/orders/${order.id}`, { token })).body
     t.same(socket.messages.at(-1), { type: 'order.status_changed', order: final })
+
+    // HAProxy logs a tunnelled connection when it ends.
+    socket.close()
+    await waitForLogLine(lines, /^haproxy.*"GET \/orders\/ws HTTP\/1\.1"/)
+    const signature = token.split('.')[2]!
+    t.notOk(lines.some(line => line.includes(signature)), 'no process logged the access token')
   })
 
   t.test('a socket on replica 1 hears a change made on replica 2', async t => {
