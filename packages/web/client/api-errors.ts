@@ -8,7 +8,7 @@
 import { formatMoney } from './money.ts'
 
 /** What the person was doing, which decides how a status reads (401 at login ≠ 401 later). */
-export type ApiAction = 'register' | 'login' | 'place-order' | 'load-orders' | 'load-order'
+export type ApiAction = 'register' | 'login' | 'place-order' | 'load-orders' | 'load-order' | 'cancel-order'
 
 export interface ProblemInWords {
   /** One sentence for the form's alert. */
@@ -69,6 +69,13 @@ function ruleInWords (rule: string, name: string): string | null {
   return null
 }
 
+/**
+ * A cancel refused with 409: the processor took the order first (or it was already cancelled,
+ * in another tab). The page then reads the order again and, knowing its status, may say more
+ * (`cancelRefusal` in orders.ts).
+ */
+export const CANCEL_REFUSED = 'This order can no longer be cancelled: it is already being processed.'
+
 /** A failure to reach the API at all (fetch rejected: offline, DNS, connection reset). */
 export const NETWORK_PROBLEM = 'Could not reach the server. Check your connection and try again.'
 
@@ -83,10 +90,12 @@ export function describeApiError (action: ApiAction, status: number, serverMessa
     case 400: return inWords('The server did not accept the request. Check what you entered and try again.')
     case 401: return inWords(action === 'login' ? 'Wrong email or password.' : 'Your session has expired. Please sign in again.')
     case 403: return inWords('You are not allowed to do that.')
-    case 404: return inWords(action === 'load-order' ? 'There is no such order among yours.' : 'Not found.')
-    case 409: return action === 'register'
-      ? { message: 'An account with this email already exists. Sign in instead, or use another email.', fields: { email: 'This email is already registered.' } }
-      : inWords('This order was already placed with different contents. Reload the page and try again.')
+    case 404: return inWords(action === 'load-order' || action === 'cancel-order' ? 'There is no such order among yours.' : 'Not found.')
+    case 409: switch (action) {
+      case 'register': return { message: 'An account with this email already exists. Sign in instead, or use another email.', fields: { email: 'This email is already registered.' } }
+      case 'cancel-order': return inWords(CANCEL_REFUSED)
+      default: return inWords('This order was already placed with different contents. Reload the page and try again.')
+    }
     case 413: return inWords('The order is too large to send. Remove some rows and try again.')
     case 429: return inWords('Too many requests. Wait a moment and try again.')
     case 502:

@@ -64,5 +64,9 @@ export const api = {
   },
 
   getOrder: async (token: string, id: string) =>
-    await request<Order>('load-order', 'GET', `/orders/${encodeURIComponent(id)}`, { token })
+    await request<Order>('load-order', 'GET', `/orders/${encodeURIComponent(id)}`, { token }),
+
+  /** Only while the order is `new`; afterwards 409 (an ApiError saying so). */
+  cancelOrder: async (token: string, id: string) =>
+    await request<Order>('cancel-order', 'POST', `/orders/${encodeURIComponent(id)}/cancel`, { token })
 }

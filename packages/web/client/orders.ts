@@ -1,4 +1,5 @@
 import type { FailureReason, Order, OrderStatus } from '@orders/contracts'
+import { CANCEL_REFUSED } from './api-errors.ts'
 
 /** What a status badge says. A Record, so a status added to the contract must be named here. */
 export const STATUS_LABELS: Record<OrderStatus, string> = {
@@ -11,6 +12,28 @@ export const STATUS_LABELS: Record<OrderStatus, string> = {
 
 export const FAILURE_REASON_TEXT: Record<FailureReason, string> = {
   payment_declined: 'Payment declined: the total is above the payment limit.'
+}
+
+/** Only a new order can be cancelled: once the processor has taken it, the API answers 409. */
+export function canCancel (order: Pick<Order, 'status'>): boolean {
+  return order.status === 'new'
+}
+
+/**
+ * Why a cancel was refused (409), by the status the order turned out to have when read again.
+ * A Record, so a status added to the contract must be given its sentence here.
+ */
+const CANCEL_REFUSALS: Record<OrderStatus, string> = {
+  // Refused, yet new when read again: the API and this page disagree only for a moment.
+  new: CANCEL_REFUSED,
+  processing: CANCEL_REFUSED,
+  completed: 'This order can no longer be cancelled: it has already been completed.',
+  failed: 'This order can no longer be cancelled: it has already been processed.',
+  cancelled: 'This order is already cancelled.'
+}
+
+export function cancelRefusal (status: OrderStatus): string {
+  return CANCEL_REFUSALS[status]
 }
 
 /** The first block of the UUID: enough for a person to tell their orders apart. */

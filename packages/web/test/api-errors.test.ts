@@ -31,3 +31,10 @@ t.test('every status reads as a sentence that fits what the person was doing', a
   t.match(describeApiError('place-order', 500, 'Internal Server Error').message, /went wrong/)
   t.match(describeApiError('place-order', 400, 'body must be object').message, /did not accept/)
 })
+
+t.test('a refused cancel reads as a sentence, not as the API\'s message', async t => {
+  t.equal(describeApiError('cancel-order', 409, 'Only a new order can be cancelled; this one is processing').message,
+    'This order can no longer be cancelled: it is already being processed.')
+  t.equal(describeApiError('cancel-order', 404, 'Order not found').message, 'There is no such order among yours.')
+  t.match(describeApiError('place-order', 409, 'Idempotency-Key reused').message, /already placed with different contents/, 'other 409s unchanged')
+})

@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { Order, OrderStatus } from '@orders/contracts'
-import { appendPage, applyOrderUpdate, resynchronise, type OrderList } from '../client/orders.ts'
+import { ORDER_STATUSES } from '@orders/contracts'
+import { appendPage, applyOrderUpdate, cancelRefusal, canCancel, resynchronise, STATUS_LABELS, type OrderList } from '../client/orders.ts'
 
 /** An order created `minute` minutes past the hour, its status changed `seconds` later. */
 function order (id: string, minute: number, status: OrderStatus = 'new', seconds = 0): Order {
@@ -50,4 +51,25 @@ t.test('after a reconnect the fresh newest orders replace the shown ones, older 
 t.test('after a reconnect, a fresh list that reaches the end is the whole list', async t => {
   const next = resynchronise({ orders: [order('a', 1)], nextCursor: null }, { orders: [order('b', 2), order('a', 1, 'failed', 1)], nextCursor: null })
   t.same(ids(next), ['b:new', 'a:failed'])
+})
+
+t.test('"Cancel order" is offered only while the order is new', async t => {
+  t.same(ORDER_STATUSES.filter(status => canCancel({ status })), ['new'])
+})
+
+t.test('a refused cancel says why, by the status the order turned out to have', async t => {
+  t.equal(cancelRefusal('processing'), 'This order can no longer be cancelled: it is already being processed.')
+  t.equal(cancelRefusal('completed'), 'This order can no longer be cancelled: it has already been completed.')
+  t.equal(cancelRefusal('failed'), 'This order can no longer be cancelled: it has already been processed.')
+  t.equal(cancelRefusal('cancelled'), 'This order is already cancelled.')
+})
+
+t.test('every status of the contract has a badge label in words', async t => {
+  for (const status of ORDER_STATUSES) t.match(STATUS_LABELS[status], /^[A-Z][a-z]+$/, status)
+  t.equal(STATUS_LABELS.cancelled, 'Cancelled')
+})
+
+t.test('a cancel heard live replaces the new order it is about', async t => {
+  const list = { orders: [order('a', 1)], nextCursor: null }
+  t.same(ids(applyOrderUpdate(list, order('a', 1, 'cancelled', 1))), ['a:cancelled'])
 })

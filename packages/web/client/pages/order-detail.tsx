@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { useRoute } from 'preact-iso'
 import type { Order } from '@orders/contracts'
 import { api, ApiError } from '../api.ts'
+import { CancelOrder } from '../components/cancel-order.tsx'
 import { ErrorMessage, Page, Timestamp } from '../components/page.tsx'
 import { StatusBadge } from '../components/status-badge.tsx'
 import { formatMoney } from '../money.ts'
@@ -16,16 +17,18 @@ export function OrderDetailPage () {
   const [order, setOrder] = useState<Order | null>(null)
   const [error, setError] = useState<string | null>(null)
 
+  /** A version of the order from anywhere (GET, the live feed, a cancel): the later one is kept. */
+  const update = (fresh: Order) => { setOrder(current => (current ? laterVersion(current, fresh) : fresh)) }
   const load = () => {
     api.getOrder(token, id)
-      .then(fresh => { setOrder(current => (current ? laterVersion(current, fresh) : fresh)) })
+      .then(fresh => { update(fresh) })
       .catch((err: ApiError) => { setError(err.message) })
   }
   useEffect(() => { setOrder(null); setError(null); load() }, [token, id])
 
   useLiveOrders(event => {
     if (event.kind === 'connected') load()
-    else if (event.order.id === id) setOrder(current => (current ? laterVersion(current, event.order) : event.order))
+    else if (event.order.id === id) update(event.order)
   })
 
   return (
@@ -53,6 +56,7 @@ export function OrderDetailPage () {
             <dt>Order number</dt>
             <dd class="order-facts__id">{order.id}</dd>
           </dl>
+          <CancelOrder key={order.id} order={order} token={token} onOrder={update} />
           <div class="table-scroll">
             <table class="items">
               <caption>Items</caption>
