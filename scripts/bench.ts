@@ -34,6 +34,7 @@ const options = parseBenchOptions(process.argv.slice(2))
 const log = (line: string) => { console.log(`bench: ${line}`) }
 const runId = randomBytes(4).toString('hex')
 let target: BenchTarget | undefined
+let interrupted = false
 
 const stopTarget = once(async () => { await target?.stop() })
 const hardLimit = setTimeout(() => {
@@ -41,17 +42,23 @@ const hardLimit = setTimeout(() => {
   void Promise.race([stopTarget(), sleep(15_000)]).finally(() => process.exit(2))
 }, HARD_LIMIT_MS)
 hardLimit.unref()
+// Ctrl-C: stop the system (or abort its start, which drops its database and vhost); the
+// measurement in flight then fails and the run ends through the `finally` below.
+const interruption = new AbortController()
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    interrupted = true
     log(`${signal}: stopping`)
-    void Promise.race([stopTarget(), sleep(15_000)]).finally(() => process.exit(130))
+    interruption.abort()
+    void stopTarget()
+    setTimeout(() => process.exit(130), 20_000).unref()
   })
 }
 
 let exitCode = 0
 try {
   const startedAt = new Date().toISOString()
-  target = await connectOrStartSystem({ ...options, log })
+  target = await connectOrStartSystem({ ...options, signal: interruption.signal, log })
   const result = await runMeasurements(target, startedAt)
   console.log('')
   console.log(formatConsoleReport(result))
@@ -59,10 +66,13 @@ try {
   console.log('')
   log(`written: ${files.map(file => path.relative(REPO_ROOT, file)).join(', ')}`)
 } catch (err) {
-  console.error(`bench: ${(err as Error).stack ?? String(err)}`)
-  const lines = target?.lastLogLines() ?? []
-  if (lines.length > 0) console.error(['bench: the last lines of the platform\'s processes:', ...lines.slice(-60)].join('\n'))
-  exitCode = 1
+  // After Ctrl-C the measurement in flight fails as the system goes away: not worth a report.
+  if (!interrupted) {
+    console.error(`bench: ${(err as Error).stack ?? String(err)}`)
+    const lines = target?.lastLogLines() ?? []
+    if (lines.length > 0) console.error(['bench: the last lines of the platform\'s processes:', ...lines.slice(-60)].join('\n'))
+  }
+  exitCode = interrupted ? 130 : 1
 } finally {
   await stopTarget().catch(err => { console.error('bench: could not stop the system', err); exitCode = 1 })
 }

@@ -37,6 +37,8 @@ export async function connectOrStartSystem (options: {
   cpuProfileDir?: string
   logLevel: string
   startOwn: boolean
+  /** Aborting stops a start in progress; the database and vhost are dropped. */
+  signal?: AbortSignal
   log: (line: string) => void
 }): Promise<BenchTarget> {
   const answer = options.startOwn ? null : await probeGateway(options.gatewayUrl)
@@ -81,6 +83,7 @@ export async function connectOrStartSystem (options: {
       processingDelayMs: 0,
       logLevel: options.logLevel,
       env,
+      signal: options.signal,
       // HAProxy logs every request; keep only the tail, for a failure's message.
       onLog: (source, line) => { lines[next] = `${source.padEnd(16)} ${line}`; next = (next + 1) % KEPT_LOG_LINES }
     })
@@ -98,7 +101,7 @@ export async function connectOrStartSystem (options: {
       }
     }
   } catch (err) {
-    console.error(lastLogLines().join('\n'))
+    if (options.signal?.aborted !== true) console.error(lastLogLines().join('\n'))
     await dropAll()
     throw err
   }
