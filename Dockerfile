@@ -1,19 +1,18 @@
-# One image for every Node process of the platform (services, relay, processor, migrations);
-# compose.yaml picks the entry point: `node --import tsx <entry point>`, as on a laptop.
+# One image for every Node process of the platform (services, relay, processor, migrations,
+# the web app); compose.yaml picks the entry point: `node --import tsx <entry point>`, as on
+# a laptop.
 #
 #   docker compose up --build        (the whole platform; see compose.yaml)
 
-# Stage 1: the sources without whatever node_modules the build context carries (a checkout
-# that ran `pnpm install` has them, with symlinks and native builds for the host), plus the
-# manifests alone, so the dependency layer below is rebuilt only when a manifest changes.
+# Stage 1: the sources (.dockerignore keeps the host's node_modules, builds and test output
+# out of the context), plus the manifests alone, so the dependency layer below is rebuilt
+# only when a manifest changes.
 FROM node:20-bookworm-slim AS sources
 WORKDIR /src
 COPY . .
 # chmod: files that are private to their owner in the checkout must be readable by the
 # unprivileged user the processes run as.
-RUN find . -name node_modules -prune -exec rm -rf {} + \
- && rm -rf .git .tap .data coverage artifacts \
- && chmod -R a+rX . \
+RUN chmod -R a+rX . \
  && mkdir /manifests \
  && cp package.json pnpm-lock.yaml pnpm-workspace.yaml /manifests/ \
  && find packages -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /manifests/ \;
@@ -30,6 +29,9 @@ COPY --from=sources /manifests/ ./
 # tsx runs the TypeScript sources; it is a (root) devDependency, so dev dependencies stay.
 RUN pnpm install --frozen-lockfile
 COPY --from=sources /src/ ./
+# The web app's browser bundle (packages/web/dist), built once here: the web server runs with
+# WEB_BUILD=never (compose.yaml), since it could not write /app to build on start anyway.
+RUN pnpm --filter @orders/web build
 
 # The processes only read /app; they run as the image's unprivileged user.
 USER node
