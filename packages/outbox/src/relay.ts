@@ -78,15 +78,23 @@ export class OutboxRelay {
   /** Publishes one batch of pending rows; returns how many were published. */
   async publishPending (): Promise<number> {
     return await this.#db.transaction().execute(async trx => {
-      const rows = await trx.withSchema(this.#schema).selectFrom('outbox')
-        .select(['id', 'exchange', 'routing_key', 'payload', 'headers'])
-        .where('published_at', 'is', null)
-        .orderBy('created_at')
-        .limit(this.#batchSize)
-        .forUpdate()
-        .skipLocked()
+      // Claim and mark in one statement (three round trips a batch: BEGIN, this, COMMIT). The
+      // mark only counts once the transaction commits, after the broker confirmed every
+      // message; until then the rows stay locked, and other relays skip them.
+      const claimed = await trx.withSchema(this.#schema).updateTable('outbox')
+        .set({ published_at: sql<Date>`now()` as unknown as Date })
+        .where('id', 'in', eb => eb.selectFrom('outbox').select('id')
+          .where('published_at', 'is', null)
+          .orderBy('created_at')
+          .limit(this.#batchSize)
+          .forUpdate()
+          .skipLocked())
+        // created_at to the microsecond, fixed width, so strings sort like the times.
+        .returning(['id', 'exchange', 'routing_key', 'payload', 'headers', sql<string>`to_char(created_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS')`.as('position')])
         .execute()
-      if (rows.length === 0) return 0
+      if (claimed.length === 0) return 0
+      // UPDATE … RETURNING has no order of its own: publish oldest first.
+      const rows = claimed.sort((a, b) => a.position < b.position ? -1 : a.position > b.position ? 1 : 0)
       // All sends go out at once; each resolves on the broker's confirm. A failure rolls the
       // transaction back, so every row of the batch stays pending and is tried again.
       await Promise.all(rows.map(async row => {
@@ -100,10 +108,6 @@ export class OutboxRelay {
           headers: row.headers
         }, row.payload)
       }))
-      await trx.withSchema(this.#schema).updateTable('outbox')
-        .set({ published_at: sql<Date>`now()` as unknown as Date })
-        .where('id', 'in', rows.map(r => r.id))
-        .execute()
       this.#log.debug({ count: rows.length, schema: this.#schema }, 'outbox rows published')
       return rows.length
     })
