@@ -119,9 +119,14 @@ t.test('when the token runs out, the app signs out by itself', async t => {
 
 t.test('WebSocket close code 4401 (token expired) sends the person to sign in', async t => {
   const page = await openPage(t, browser, gateway)
-  // The server closes with 4401 when the token expires; here it does so at once.
-  await page.routeWebSocket(/\/orders\/ws/, ws => { setTimeout(() => { void ws.close({ code: 4401, reason: 'access token expired' }) }, 300) })
+  // The server closes with 4401 when the token expires; here it does so once the person is
+  // signed in and the (stand-in) socket is open. Not on a timer: "My orders" would then be on
+  // screen for only that long, and a slow machine's checks for it could miss it.
+  let socket: WebSocketRoute | undefined
+  await page.routeWebSocket(/\/orders\/ws/, ws => { socket = ws })
   await registerAndSignIn(page, newEmail('socket-expired'))
+  await page.getByText('Live updates on').waitFor()
+  await socket!.close({ code: 4401, reason: 'access token expired' })
   await page.getByRole('heading', { name: 'Sign in' }).waitFor()
   t.match(await page.getByRole('status').filter({ hasText: 'expired' }).textContent(), /session has expired/)
 })
