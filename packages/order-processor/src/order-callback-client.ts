@@ -1,3 +1,4 @@
+import { request } from 'undici'
 import { ORDER_STATUSES, type ChangeOrderStatusBody, type Order } from '@orders/contracts'
 import type { Logger } from '@orders/platform'
 
@@ -117,7 +118,9 @@ export class OrderCallbackClient {
   async #request ({ method, path, requestId, signal, body }: HttpCall, token: string): Promise<HttpAnswer> {
     const timeout = AbortSignal.timeout(this.#timeoutMs)
     try {
-      const response = await fetch(this.#baseUrl + path, {
+      // undici's request(), not fetch(): the same keep-alive client without the WHATWG
+      // Request/Response/stream layers, which took half of the processor's CPU (bench profile).
+      const response = await request(this.#baseUrl + path, {
         method,
         headers: {
           authorization: `Bearer ${token}`,
@@ -128,8 +131,8 @@ export class OrderCallbackClient {
         signal: signal ? AbortSignal.any([timeout, signal]) : timeout
       })
       // Always read the body: an unread body keeps the kept-alive connection busy.
-      const text = await response.text()
-      return { status: response.status, body: parseJson(text) }
+      const text = await response.body.text()
+      return { status: response.statusCode, body: parseJson(text) }
     } catch (err) {
       throw new TransientCallbackError(`${method} ${path} failed: ${(err as Error).message}`, { cause: err })
     }
