@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { sql, type Kysely, type Selectable } from 'kysely'
-import { appendToOutbox, outboxRow } from '@orders/outbox'
+import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely'
+import { outboxRow, type OutboxMessage } from '@orders/outbox'
 import {
   canTransition, EXCHANGES, orderTotal, ROUTING_KEYS,
   type ChangeOrderStatusBody, type Order, type OrderCreatedV1, type OrderItem, type OrderStatusChangedV1
@@ -81,17 +81,7 @@ export class OrderRepository {
         // nothing, and so writes no event either.
         .onConflict(oc => oc.columns(['user_id', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing())
         .returning('id'))
-      .with('event', db => db.insertInto('outbox')
-        .expression(eb => {
-          const row = outboxRow({ exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderCreated, payload: event, requestId: input.requestId })
-          return eb.selectFrom('inserted').select([
-            eb.val(row.exchange).as('exchange'),
-            eb.val(row.routing_key).as('routing_key'),
-            sql<unknown>`${row.payload}::jsonb`.as('payload'),
-            sql<unknown>`${row.headers}::jsonb`.as('headers')
-          ])
-        })
-        .columns(['exchange', 'routing_key', 'payload', 'headers']))
+      .with('event', db => insertEventFor(db, 'inserted', { exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderCreated, payload: event, requestId: input.requestId }))
       .selectFrom('inserted').select('id')
       .executeTakeFirst()
     if (stored) {
@@ -136,35 +126,59 @@ export class OrderRepository {
   }
 
   /**
-   * Moves an order along the state machine and records `order_status_changed`, in one
-   * transaction. The row lock serialises concurrent changes of one order, so the
-   * transition is checked against the status that is really there: this is where a cancel
-   * racing the processor is decided. With `ownerId`, only that user's order is changed.
+   * Moves an order along the state machine and records `order_status_changed`, atomically.
+   * The write is a compare-and-set on the status that was read (`UPDATE … WHERE status = $read`,
+   * with the event inserted by the same statement), so the transition is decided by the row
+   * as it really is: of a cancel and the processor racing on one order, one write matches and
+   * the other matches nothing, reads the order again and is refused by the state machine.
+   * Two round trips, no lock held between them. With `ownerId`, only that user's order.
    */
   async changeStatus (id: string, change: ChangeOrderStatusBody, requestId: string, options: { ownerId?: string } = {}): Promise<Order | undefined> {
-    const order = await this.#db.transaction().execute(async trx => {
-      const current = await trx.selectFrom('orders').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+    // Each lost race means someone else moved the order on; the state machine has no cycles,
+    // so this ends within a few rounds with a success, a 409 or a 404.
+    for (;;) {
+      const current = await this.#db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst()
       // Someone else's order is "not found", exactly like an unknown one.
       if (!current || (options.ownerId !== undefined && current.user_id !== options.ownerId)) return undefined
       if (!canTransition(current.status, change.status)) throw new IllegalTransitionError(current.status, change.status)
 
-      const updated = await trx.updateTable('orders')
-        .set({ status: change.status, failure_reason: change.failure_reason ?? null, updated_at: sql<Date>`now()` as unknown as Date })
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirstOrThrow()
-      const order = toOrder(updated)
+      const now = new Date()
+      const order = toOrder({ ...current, status: change.status, failure_reason: change.failure_reason ?? null, updated_at: now })
       const event: OrderStatusChangedV1 = {
         type: 'order_status_changed', version: 1, occurred_at: order.updated_at, data: { order, previous_status: current.status }
       }
-      await appendToOutbox(trx, ORDERS_SCHEMA, {
-        exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, payload: event, requestId
-      })
-      return order
-    })
-    if (order) this.#onOutboxCommitted()
-    return order
+      const changed = await this.#db
+        .with('changed', db => db.updateTable('orders')
+          .set({ status: order.status, failure_reason: order.failure_reason, updated_at: now })
+          .where('id', '=', id)
+          .where('status', '=', current.status)
+          .returning('id'))
+        .with('event', db => insertEventFor(db, 'changed', { exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, payload: event, requestId }))
+        .selectFrom('changed').select('id')
+        .executeTakeFirst()
+      if (changed) {
+        this.#onOutboxCommitted()
+        return order
+      }
+    }
   }
+}
+
+/**
+ * The outbox INSERT of a CTE: one event row for each row of the CTE `source` (so none when
+ * the change it announces did not happen), written by the same statement as the change.
+ */
+// Typed loosely: kysely cannot express "any schema with a CTE named `source`" generically.
+function insertEventFor (db: QueryCreator<any>, source: string, message: OutboxMessage) {
+  const row = outboxRow(message)
+  return db.insertInto('outbox')
+    .expression(eb => eb.selectFrom(source).select([
+      eb.val(row.exchange).as('exchange'),
+      eb.val(row.routing_key).as('routing_key'),
+      sql<unknown>`${row.payload}::jsonb`.as('payload'),
+      sql<unknown>`${row.headers}::jsonb`.as('headers')
+    ]))
+    .columns(['exchange', 'routing_key', 'payload', 'headers'])
 }
 
 function toOrder (row: Selectable<OrdersTable>): Order {
