@@ -7,7 +7,7 @@
  *
  * Everything else (including moving a final order, or staying in place) is an
  * illegal transition, answered with 409 by the order-service. Because a transition is
- * checked against the row as it is in the database (under a lock), a cancel and the
+ * checked against the row as it is in the database (a compare-and-set), a cancel and the
  * processor racing on one order cannot both win: the order ends cancelled or processed.
  */
 export const ORDER_STATUSES = ['new', 'processing', 'completed', 'failed', 'cancelled'] as const
