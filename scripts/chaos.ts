@@ -9,8 +9,7 @@
 import { randomUUID } from 'node:crypto'
 import { Connection } from 'rabbitmq-client'
 import { createDatabase } from '@orders/platform'
-import { createTestDatabase, createTestVhost } from '@orders/test-support'
-import { freeSystemPorts, startSystem } from './system.ts'
+import { startIsolatedSystem, type IsolatedSystem } from './isolated-system.ts'
 import { startOrderLoad, type LoadAnswer } from './chaos/load.ts'
 import { killAndRestart, restartPostgres, restartRabbitMq, type Fault } from './chaos/faults.ts'
 import { checkInvariants, settle } from './chaos/invariants.ts'
@@ -29,64 +28,55 @@ const hardLimit = setTimeout(() => { console.error(`chaos: gave up after ${HARD_
 hardLimit.unref()
 
 const logs: string[] = []
-const database = await createTestDatabase({ migrate: false })
-const vhost = await createTestVhost()
 let exitCode = 1
+let isolated: IsolatedSystem | undefined
 try {
-  const system = await startSystem({
-    databaseUrl: database.url,
-    amqpUrl: vhost.url,
-    ports: await freeSystemPorts(),
-    processingDelayMs: 0,
+  isolated = await startIsolatedSystem({
     onLog: (source, line) => { logs.push(`${source.padEnd(16)} ${line}`); if (logs.length > 5_000) logs.shift() }
   })
+  const { system, database, vhost } = isolated
+  const tokens = await Promise.all(Array.from({ length: CLIENTS }, async () => await signUp(system.gatewayUrl)))
+  const load = startOrderLoad({ gatewayUrl: system.gatewayUrl, tokens, ordersPerSecond: ORDERS_PER_SECOND })
+  const windows: Array<{ fault: string, from: number, to: number }> = []
   try {
-    const tokens = await Promise.all(Array.from({ length: CLIENTS }, async () => await signUp(system.gatewayUrl)))
-    const load = startOrderLoad({ gatewayUrl: system.gatewayUrl, tokens, ordersPerSecond: ORDERS_PER_SECOND })
-    const windows: Array<{ fault: string, from: number, to: number }> = []
-    try {
-      for (const fault of faults) {
-        await sleep(STEADY_MS)
-        const from = Date.now()
-        console.log(`chaos: ${fault.name}`)
-        try {
-          await fault.inject(system)
-        } finally {
-          await fault.restore()
-        }
-        windows.push({ fault: fault.name, from, to: Date.now() })
-        console.log(`chaos: ${fault.name}: back after ${((Date.now() - from) / 1000).toFixed(1)} s`)
-      }
+    for (const fault of faults) {
       await sleep(STEADY_MS)
-    } finally {
-      await load.stop()
+      const from = Date.now()
+      console.log(`chaos: ${fault.name}`)
+      try {
+        await fault.inject(system)
+      } finally {
+        await fault.restore()
+      }
+      windows.push({ fault: fault.name, from, to: Date.now() })
+      console.log(`chaos: ${fault.name}: back after ${((Date.now() - from) / 1000).toFixed(1)} s`)
     }
-
-    const verdictDb = createDatabase<any>({ connectionString: database.url, poolSize: 2 })
-    const observer = new Connection(vhost.url)
-    try {
-      const accepted = load.answers.filter(a => a.status === 201).map(a => a.orderId!)
-      console.log(`chaos: load stopped; waiting for ${accepted.length} accepted orders to settle`)
-      await settle(verdictDb, accepted, Date.now() + SETTLE_MS)
-      printFaultTable(windows, load.answers)
-      const verdicts = await checkInvariants(verdictDb, observer, load.answers)
-      console.table(verdicts.map(v => ({ invariant: v.invariant, holds: v.holds ? 'yes' : 'NO', detail: v.detail })))
-      exitCode = verdicts.every(v => v.holds) ? 0 : 1
-    } finally {
-      await observer.close()
-      await verdictDb.destroy()
-    }
+    await sleep(STEADY_MS)
   } finally {
-    await system.stop()
+    await load.stop()
+  }
+
+  const verdictDb = createDatabase<any>({ connectionString: database.url, poolSize: 2 })
+  const observer = new Connection(vhost.url)
+  try {
+    const accepted = load.answers.filter(a => a.status === 201).map(a => a.orderId!)
+    console.log(`chaos: load stopped; waiting for ${accepted.length} accepted orders to settle`)
+    await settle(verdictDb, accepted, Date.now() + SETTLE_MS)
+    printFaultTable(windows, load.answers)
+    const verdicts = await checkInvariants(verdictDb, observer, load.answers)
+    console.table(verdicts.map(v => ({ invariant: v.invariant, holds: v.holds ? 'yes' : 'NO', detail: v.detail })))
+    exitCode = verdicts.every(v => v.holds) ? 0 : 1
+  } finally {
+    await observer.close()
+    await verdictDb.destroy()
   }
 } catch (err) {
   console.error(`chaos: ${(err as Error).stack ?? String(err)}`)
 } finally {
-  // Whatever failed, the shared services run again and nothing of this run is left behind.
+  // Whatever failed, the shared services run again, and then nothing of this run is left behind.
   await restartRabbitMq.restore().catch(err => { console.error('chaos: could not start RabbitMQ again', err) })
   await restartPostgres.restore().catch(err => { console.error('chaos: could not start PostgreSQL again', err) })
-  await vhost.drop().catch(() => {})
-  await database.drop().catch(() => {})
+  await isolated?.stop().catch(err => { console.error('chaos: could not clean up after itself', err) })
 }
 if (exitCode !== 0) console.error(['chaos: FAILED; last log lines:', ...logs.slice(-200)].join('\n'))
 console.log(exitCode === 0 ? 'chaos: every invariant holds' : 'chaos: an invariant does not hold')

@@ -1,38 +1,23 @@
 import type { Test } from 'tap'
-import { createTestDatabase, createTestVhost } from '@orders/test-support'
-import { freeSystemPorts, startSystem, type RunningSystem } from '../scripts/system.ts'
+import { startIsolatedSystem } from '../scripts/isolated-system.ts'
 
 /**
  * The whole platform as `pnpm dev` starts it (migrations, user-service, two order-service
- * replicas, relay, processor, HAProxy), on free ports, a database and a vhost of its own.
+ * replicas, relay, processor, web app, HAProxy), on free ports, a database and a vhost of its own.
  * Process output is kept and printed only when a test fails.
  */
 export async function startTestSystem (t: Test, env: Record<string, string> = {}) {
-  const database = await createTestDatabase({ migrate: false })
-  const vhost = await createTestVhost()
   const lines: string[] = []
-  let system: RunningSystem
-  try {
-    system = await startSystem({
-      databaseUrl: database.url,
-      amqpUrl: vhost.url,
-      ports: await freeSystemPorts(),
-      processingDelayMs: 0,
-      env,
-      onLog: (source, line) => { lines.push(`${source.padEnd(16)} ${line}`) }
-    })
-  } catch (err) {
+  const onLog = (source: string, line: string) => { lines.push(`${source.padEnd(16)} ${line}`) }
+  const isolated = await startIsolatedSystem({ env, onLog }).catch(err => {
     console.error(lines.join('\n'))
-    await vhost.drop()
-    await database.drop()
     throw err
-  }
+  })
   t.teardown(async () => {
     if (!t.passing()) console.error(lines.slice(-300).join('\n'))
-    await system.stop()
-    await vhost.drop()
-    await database.drop()
+    await isolated.stop()
   })
+  const { system, database, vhost } = isolated
   return { system, db: database.db, amqpUrl: vhost.url, lines, gateway: system.gatewayUrl }
 }
 

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Kysely } from 'kysely'
 import { createDatabase } from '@orders/platform'
-import { createTestDatabase, createTestVhost } from '@orders/test-support'
-import { DEFAULT_PORTS, freeSystemPorts, startSystem, type SystemPorts } from '../system.ts'
+import { DEFAULT_PORTS, type SystemPorts } from '../system.ts'
+import { startIsolatedSystem } from '../isolated-system.ts'
 
 /** The system under measurement: one that was already running, or one started for the run. */
 export interface BenchTarget {
@@ -60,8 +60,6 @@ export async function connectOrStartSystem (options: {
   }
 
   options.log(`${options.startOwn ? '--start' : `nothing answers at ${options.gatewayUrl}`}: starting the platform on free ports, with a database and a vhost of its own`)
-  const database = await createTestDatabase({ migrate: false })
-  const vhost = await createTestVhost()
   let env: Record<string, string> = {}
   if (options.cpuProfileDir) {
     mkdirSync(options.cpuProfileDir, { recursive: true })
@@ -71,16 +69,8 @@ export async function connectOrStartSystem (options: {
   const lines = new Array<string>(KEPT_LOG_LINES)
   let next = 0
   const lastLogLines = () => [...lines.slice(next), ...lines.slice(0, next)].filter(line => line !== undefined)
-  const dropAll = async () => {
-    await vhost.drop().catch(err => { options.log(`could not delete the vhost ${vhost.name}: ${(err as Error).message}`) })
-    await database.drop().catch(err => { options.log(`could not drop the database ${database.name}: ${(err as Error).message}`) })
-  }
   try {
-    const system = await startSystem({
-      databaseUrl: database.url,
-      amqpUrl: vhost.url,
-      ports: await freeSystemPorts(),
-      processingDelayMs: 0,
+    const { system, database, vhost, stop } = await startIsolatedSystem({
       logLevel: options.logLevel,
       env,
       signal: options.signal,
@@ -95,14 +85,10 @@ export async function connectOrStartSystem (options: {
       startedHere: true,
       ports: system.ports,
       lastLogLines,
-      stop: async () => {
-        await system.stop()
-        await dropAll()
-      }
+      stop: async () => { await stop().catch(err => { options.log((err as Error).message) }) }
     }
   } catch (err) {
     if (options.signal?.aborted !== true) console.error(lastLogLines().join('\n'))
-    await dropAll()
     throw err
   }
 }

@@ -1,0 +1,48 @@
+import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@orders/test-support'
+import { freeSystemPorts, startSystem, type RunningSystem, type SystemOptions } from './system.ts'
+
+export interface IsolatedSystem {
+  system: RunningSystem
+  database: TestDatabase
+  vhost: TestVhost
+  /** Stops every process, then drops the database and the vhost. */
+  stop: () => Promise<void>
+}
+
+/**
+ * The whole platform, as `startSystem` runs it, on free ports with a database and a RabbitMQ
+ * vhost of its own, so it never meets `pnpm dev` or another run: what the end-to-end tests,
+ * `pnpm chaos` and `pnpm bench` start. Processing has no delay unless the options say so.
+ * If the start fails, the database and the vhost are dropped before the error is thrown.
+ */
+export async function startIsolatedSystem (options: Omit<SystemOptions, 'databaseUrl' | 'amqpUrl' | 'ports'>): Promise<IsolatedSystem> {
+  const database = await createTestDatabase({ migrate: false })
+  const vhost = await createTestVhost()
+  const dropBoth = async () => {
+    const results = await Promise.allSettled([vhost.drop(), database.drop()])
+    const failures = results.flatMap(r => r.status === 'rejected' ? [r.reason as Error] : [])
+    if (failures.length > 0) throw new AggregateError(failures, `could not drop the vhost ${vhost.name} or the database ${database.name}: ${failures.map(f => f.message).join('; ')}`)
+  }
+  let system: RunningSystem
+  try {
+    system = await startSystem({
+      processingDelayMs: 0,
+      ...options,
+      databaseUrl: database.url,
+      amqpUrl: vhost.url,
+      ports: await freeSystemPorts()
+    })
+  } catch (err) {
+    await dropBoth().catch(() => {}) // the start's error is the one worth reporting
+    throw err
+  }
+  return {
+    system,
+    database,
+    vhost,
+    async stop () {
+      await system.stop()
+      await dropBoth()
+    }
+  }
+}
