@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto'
 import { Connection } from 'rabbitmq-client'
 import { createDatabase } from '@orders/platform'
-import { startIsolatedSystem, type IsolatedSystem } from './isolated-system.ts'
+import { startIsolatedSystem, type IsolatedSystem } from '@orders/system'
 import { startOrderLoad, type LoadAnswer } from './chaos/load.ts'
 import { killAndRestart, restartPostgres, restartRabbitMq, type Fault } from './chaos/faults.ts'
 import { checkInvariants, settle } from './chaos/invariants.ts'

@@ -8,7 +8,7 @@
  */
 import { Type } from '@sinclair/typebox'
 import { loadConfig } from '@orders/platform'
-import { createPrefixedWriter, DEFAULT_PORTS, startSystem, type RunningSystem } from './system.ts'
+import { createPrefixedWriter, DEFAULT_PORTS, startSystem, type RunningSystem } from '@orders/system'
 
 const port = (fallback: number) => Type.Integer({ minimum: 1, maximum: 65535, default: fallback })
 const config = loadConfig(Type.Object({

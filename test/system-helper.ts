@@ -1,5 +1,5 @@
 import type { Test } from 'tap'
-import { startIsolatedSystem } from '../scripts/isolated-system.ts'
+import { startIsolatedSystem } from '@orders/system'
 
 /**
  * The whole platform as `pnpm dev` starts it (migrations, user-service, two order-service

@@ -10,7 +10,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { freeSystemPorts, startSystem, type RunningSystem, type ServiceName, type SystemOptions } from '../scripts/system.ts'
+import { freeSystemPorts, startSystem, type RunningSystem, type ServiceName, type SystemOptions } from '@orders/system'
 
 const STAND_IN = `
 import { createHash } from 'node:crypto'

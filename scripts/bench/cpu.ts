@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
-import type { SystemPorts } from '../system.ts'
+import type { SystemPorts } from '@orders/system'
 
 /** CPU used during one measurement, per kind of process, in % of one core (2 cores = 200 %). */
 export interface CpuReport {

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { sql, type Kysely } from 'kysely'
-import { REPO_ROOT } from '../system.ts'
+import { REPO_ROOT } from '@orders/system'
 
 export interface MachineFacts {
   cores: number

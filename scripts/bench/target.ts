@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Kysely } from 'kysely'
 import { createDatabase } from '@orders/platform'
-import { DEFAULT_PORTS, type SystemPorts } from '../system.ts'
-import { startIsolatedSystem } from '../isolated-system.ts'
+import { DEFAULT_PORTS, type SystemPorts } from '@orders/system'
+import { startIsolatedSystem } from '@orders/system'
 
 /** The system under measurement: one that was already running, or one started for the run. */
 export interface BenchTarget {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { promisify } from 'node:util'
-import type { ProcessName, RunningSystem } from '../system.ts'
+import type { ProcessName, RunningSystem } from '@orders/system'
 
 const run = promisify(execFile)
 

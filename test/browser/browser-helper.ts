@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Test } from 'tap'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { REPO_ROOT } from '../../scripts/system.ts'
+import { REPO_ROOT } from '@orders/system'
 
 const CHROMIUM = '/usr/bin/chromium'
 const SCREENSHOTS = path.join(REPO_ROOT, 'artifacts', 'screenshots')

@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createDatabase, ensureDatabaseExists, migrateAllToLatest } from '@orders/platform'
 
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const MIGRATIONS_DIR = path.join(REPO_ROOT, 'migrations')
 const HAPROXY_CONFIG = path.join(REPO_ROOT, 'haproxy.cfg')
 

@@ -1,5 +1,5 @@
 import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@orders/test-support'
-import { freeSystemPorts, startSystem, type RunningSystem, type SystemOptions } from './system.ts'
+import { freeSystemPorts, startSystem, type RunningSystem, type SystemOptions } from './launcher.ts'
 
 export interface IsolatedSystem {
   system: RunningSystem

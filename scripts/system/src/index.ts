@@ -1,0 +1,2 @@
+export * from './launcher.ts'
+export * from './isolated-system.ts'
