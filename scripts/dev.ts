@@ -8,30 +8,24 @@
  */
 import { Type } from '@sinclair/typebox'
 import { loadConfig } from '@orders/platform'
-import { createPrefixedWriter, DEFAULT_PORTS, startSystem, type RunningSystem } from '@orders/system'
+import { createPrefixedWriter, PORTS, startSystem, type RunningSystem, type SystemPorts } from '@orders/system'
 
-const port = (fallback: number) => Type.Integer({ minimum: 1, maximum: 65535, default: fallback })
+// Each port's variable and default come from the process table (@orders/system's topology.ts).
 const config = loadConfig(Type.Object({
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/order_platform' }),
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
   LOG_LEVEL: Type.String({ default: 'info' }),
   PROCESSING_DELAY_MS: Type.Integer({ minimum: 0, default: 500 }),
-  GATEWAY_PORT: port(DEFAULT_PORTS.gateway),
-  USER_SERVICE_PORT: port(DEFAULT_PORTS.userService),
-  ORDER_SERVICE_1_PORT: port(DEFAULT_PORTS.orderService1),
-  ORDER_SERVICE_2_PORT: port(DEFAULT_PORTS.orderService2),
-  RELAY_PORT: port(DEFAULT_PORTS.relay),
-  PROCESSOR_PORT: port(DEFAULT_PORTS.processor),
-  WEB_PORT: port(DEFAULT_PORTS.web),
-  STATS_PORT: port(DEFAULT_PORTS.haproxyStats)
+  ...Object.fromEntries(PORTS.map(port => [port.env, Type.Integer({ minimum: 1, maximum: 65535, default: port.default })]))
 }))
+const ports = Object.fromEntries(PORTS.map(port => [port.key, (config as Record<string, unknown>)[port.env] as number])) as unknown as SystemPorts
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }
 const write = createPrefixedWriter()
 const log = (source: string, line: string) => { write(source, readableLogLine(line)) }
 
 // First signal: stop in order (also a start still in progress). Second: don't wait any more;
-// the exit hook and the watchdog of scripts/system.ts take the children down. A second
+// the launcher's exit hook and watchdog (@orders/system) take the children down. A second
 // signal within a second is the same Ctrl-C passed on by a wrapper (pnpm), not a person.
 const startAborted = new AbortController()
 let requestStop: () => void = () => {}
@@ -65,16 +59,7 @@ try {
     amqpUrl: config.AMQP_URL,
     logLevel: config.LOG_LEVEL,
     processingDelayMs: config.PROCESSING_DELAY_MS,
-    ports: {
-      gateway: config.GATEWAY_PORT,
-      userService: config.USER_SERVICE_PORT,
-      orderService1: config.ORDER_SERVICE_1_PORT,
-      orderService2: config.ORDER_SERVICE_2_PORT,
-      relay: config.RELAY_PORT,
-      processor: config.PROCESSOR_PORT,
-      web: config.WEB_PORT,
-      haproxyStats: config.STATS_PORT
-    },
+    ports,
     onLog: log,
     signal: startAborted.signal
   })
@@ -87,7 +72,6 @@ try {
   process.exit(0)
 }
 
-const { ports } = system
 console.log([
   '',
   `Web app:        ${system.gatewayUrl}/ (open it in a browser)`,

@@ -1,2 +1,6 @@
-export * from './launcher.ts'
-export * from './isolated-system.ts'
+export { startSystem, type RunningSystem, type SystemOptions } from './start.ts'
+export { startIsolatedSystem, type IsolatedSystem } from './isolated-system.ts'
+export { assertPortsFree, findFreePorts, findHaproxy, freeSystemPorts, INSTALL_HAPROXY } from './prerequisites.ts'
+export { createPrefixedWriter } from './log-writer.ts'
+export type { ExitStatus, ManagedProcess } from './child.ts'
+export * from './topology.ts'

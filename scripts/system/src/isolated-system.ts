@@ -1,5 +1,6 @@
 import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@orders/test-support'
-import { freeSystemPorts, startSystem, type RunningSystem, type SystemOptions } from './launcher.ts'
+import { startSystem, type RunningSystem, type SystemOptions } from './start.ts'
+import { freeSystemPorts } from './prerequisites.ts'
 
 export interface IsolatedSystem {
   system: RunningSystem

@@ -1,5 +1,5 @@
 /**
- * scripts/system.ts and haproxy.cfg with stand-in services: tiny HTTP servers that answer
+ * The launcher (@orders/system) and haproxy.cfg with stand-in services: tiny HTTP servers that answer
  * /readyz and say which process answered. What is proven here is the launcher's and the
  * gateway's part — start, routing, failover, stop — independent of the real services,
  * which the end-to-end tests exercise.
@@ -10,7 +10,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { freeSystemPorts, startSystem, type RunningSystem, type ServiceName, type SystemOptions } from '@orders/system'
+import { freeSystemPorts, SERVICES, startSystem, type RunningSystem, type ServiceName, type SystemOptions } from '../src/index.ts'
 
 const STAND_IN = `
 import { createHash } from 'node:crypto'
@@ -38,9 +38,8 @@ t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
 
 /** One stand-in script per service, so STAND_IN_NAME can tell them apart. */
 async function standIns (): Promise<Record<ServiceName, string>> {
-  const names: ServiceName[] = ['user-service', 'order-service-1', 'order-service-2', 'relay', 'order-processor', 'web']
   const entries = {} as Record<ServiceName, string>
-  for (const name of names) {
+  for (const { name } of SERVICES) {
     const file = path.join(dir, `${name}.mjs`)
     await writeFile(file, `process.env.STAND_IN_NAME ??= ${JSON.stringify(name)}\n${STAND_IN}`)
     entries[name] = file
