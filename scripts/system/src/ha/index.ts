@@ -1,0 +1,2 @@
+export * from './rabbitmq-cluster.ts'
+export { findFreePorts, pollUntil } from './waiting.ts'
