@@ -12,7 +12,7 @@ import { createPrefixedWriter } from './log-writer.ts'
 import { assertPortsFree, findHaproxy, migrate } from './prerequisites.ts'
 import { probeGateway, probeGatewayServers, probeReadyz, waitUntilAllReady } from './readiness.ts'
 import {
-  CHECKED_GATEWAY_SERVERS, DEFAULT_ENTRY_POINTS, DEFAULT_PORTS, GATEWAY, PROCESSOR_CLIENT_ID, REPO_ROOT, SERVICES,
+  CHECKED_GATEWAY_SERVERS, DEFAULT_ENTRY_POINTS, DEFAULT_PORTS, GATEWAY, GATEWAY_ADDRESSES, PROCESSOR_CLIENT_ID, REPO_ROOT, SERVICES,
   type ProcessName, type ServiceEntry, type ServiceEnvName, type ServiceName, type SystemPorts
 } from './topology.ts'
 import { startWatchdog } from './watchdog.ts'
@@ -157,17 +157,8 @@ function serviceSpec (entry: ServiceEntry, entryPoint: string, { options, ports,
 const HAPROXY_STATE_CHANGE = /^\[(WARNING|ALERT)\] +\(\d+\) : (Server \S+ is (UP|DOWN)|backend '[^']+' has no server available)/
 
 function gatewaySpec (haproxy: string, { options, ports }: SpecContext): ProcessSpec {
-  const addresses: Record<string, string> = {
-    [GATEWAY.hostEnv]: '127.0.0.1',
-    [GATEWAY.port.env]: String(ports.gateway),
-    [GATEWAY.stats.hostEnv]: '127.0.0.1',
-    [GATEWAY.stats.port.env]: String(ports.haproxyStats)
-  }
-  for (const { gateway, port } of SERVICES) {
-    if (gateway === undefined) continue
-    addresses[gateway.hostEnv] = '127.0.0.1'
-    addresses[port.env] = String(ports[port.key])
-  }
+  const addresses = Object.fromEntries(GATEWAY_ADDRESSES.flatMap(({ hostEnv, port }) =>
+    [[hostEnv, '127.0.0.1'], [port.env, String(ports[port.key])]]))
   return {
     name: GATEWAY.name,
     command: haproxy,

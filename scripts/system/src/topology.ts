@@ -112,13 +112,21 @@ export const SERVICES: readonly ServiceEntry[] = [
  */
 export const GATEWAY = {
   name: 'haproxy',
-  package: 'haproxy (Debian)',
+  /** Debian's package. */
+  package: 'haproxy',
   config: 'haproxy.cfg',
   port: { key: 'gateway', env: 'GATEWAY_PORT', default: 8080 },
   hostEnv: 'GATEWAY_HOST',
   stats: { port: { key: 'haproxyStats', env: 'STATS_PORT', default: 8404 }, hostEnv: 'STATS_HOST' },
   color: 34
 } as const satisfies { name: ProcessName, port: PortEntry, stats: { port: PortEntry, hostEnv: string }, [key: string]: unknown }
+
+/** Every address haproxy.cfg reads from the environment: "${<hostEnv>}:${<port.env>}". */
+export const GATEWAY_ADDRESSES: ReadonlyArray<{ hostEnv: string, port: PortEntry }> = [
+  { hostEnv: GATEWAY.hostEnv, port: GATEWAY.port },
+  ...SERVICES.flatMap(s => s.gateway ? [{ hostEnv: s.gateway.hostEnv, port: s.port }] : []),
+  GATEWAY.stats
+]
 
 export const PROCESS_NAMES: readonly ProcessName[] = [...SERVICES.map(s => s.name), GATEWAY.name]
 
