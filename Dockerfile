@@ -5,8 +5,9 @@
 #   docker compose up --build        (the whole platform; see compose.yaml)
 
 # Stage 1: the sources (.dockerignore keeps the host's node_modules, builds and test output
-# out of the context), plus the manifests alone, so the dependency layer below is rebuilt
-# only when a manifest changes.
+# out of the context), plus the manifests alone (every workspace package of
+# pnpm-workspace.yaml: packages/*, scripts/system, tools/*), so the dependency layer below is
+# rebuilt only when a manifest changes.
 FROM node:20-bookworm-slim AS sources
 WORKDIR /src
 COPY . .
@@ -15,7 +16,7 @@ COPY . .
 RUN chmod -R a+rX . \
  && mkdir /manifests \
  && cp package.json pnpm-lock.yaml pnpm-workspace.yaml /manifests/ \
- && find packages -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /manifests/ \;
+ && find packages scripts tools -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /manifests/ \;
 
 FROM node:20-bookworm-slim
 # argon2 (password hashing) compiles its native addon during `pnpm install`.
