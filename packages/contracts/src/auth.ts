@@ -16,6 +16,20 @@ export const SCOPES = {
 } as const
 export type Scope = (typeof SCOPES)[keyof typeof SCOPES]
 
+/** The claims every access token carries, as a verifier sees them. */
+export interface AccessTokenClaims {
+  /** An account id (a person) or the client_id (a service). */
+  sub: string
+  /** Space-separated scopes (RFC 6749 §3.3). */
+  scope?: string
+  /** Only on a service's token, from the client-credentials grant. */
+  client_id?: string
+  iss: string
+  aud: string
+  /** Seconds since the epoch. */
+  exp: number
+}
+
 export function hasScope (scopeClaim: unknown, scope: Scope): boolean {
   return typeof scopeClaim === 'string' && scopeClaim.split(' ').includes(scope)
 }

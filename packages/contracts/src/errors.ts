@@ -10,3 +10,11 @@ export const ErrorResponse = Type.Object({
   message: Type.String()
 }, { description: 'Every 4xx and 5xx answer' })
 export type ErrorResponse = Static<typeof ErrorResponse>
+
+/** A route's `response` entries for its error codes, all in the one error shape. */
+export function errorResponses<const Code extends number> (...codes: Code[]): Record<Code, typeof ErrorResponse> {
+  return Object.fromEntries(codes.map(code => [code, ErrorResponse])) as Record<Code, typeof ErrorResponse>
+}
+
+/** What every route that reads a JSON body can answer besides its own errors. */
+export const BODY_ERRORS = [400, 413, 415] as const

@@ -1,4 +1,5 @@
 import { FormatRegistry } from '@sinclair/typebox'
+import { UUID_PATTERN } from './uuid.ts'
 
 /**
  * The string formats the contracts use, for typebox's own checker (`Value.Check`), which fails
@@ -6,11 +7,10 @@ import { FormatRegistry } from '@sinclair/typebox'
  * ajv-formats instead; consumers of events (the processor) check with typebox. Importing the
  * contracts registers them once (keeping any checker registered before).
  */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 // RFC 3339 date-time, as ajv-formats accepts it.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/
 
-if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', value => UUID.test(value))
+if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', value => UUID_PATTERN.test(value))
 // A pragmatic email check, as ajv-formats' "fast" mode: something@something.tld, no spaces.
 const EMAIL = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i
 

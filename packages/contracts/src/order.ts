@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ORDER_STATUSES, FAILURE_REASONS } from './order-status.ts'
+import { Uuid } from './uuid.ts'
 
 export const OrderItem = Type.Object({
   sku: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' }),
@@ -17,8 +18,8 @@ export const OrderStatusSchema = Type.Union(ORDER_STATUSES.map(s => Type.Literal
 export const FailureReasonSchema = Type.Union(FAILURE_REASONS.map(r => Type.Literal(r)))
 
 export const Order = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  user_id: Type.String({ format: 'uuid' }),
+  id: Uuid(),
+  user_id: Uuid(),
   status: OrderStatusSchema,
   items: Type.Array(OrderItem),
   total: Type.Integer({ description: 'Sum of quantity × unit_price, minor units' }),

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { Uuid } from './uuid.ts'
 
 // A pragmatic email check: something@something.tld, no spaces; 254 is the SMTP path limit.
 const Email = Type.String({ format: 'email', maxLength: 254, description: 'Compared case-insensitively' })
@@ -15,7 +16,7 @@ export const LoginBody = Type.Object({
 export type LoginBody = Static<typeof LoginBody>
 
 export const User = Type.Object({
-  id: Type.String({ format: 'uuid' }),
+  id: Uuid(),
   email: Type.String(),
   created_at: Type.String({ format: 'date-time' })
 })

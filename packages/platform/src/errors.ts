@@ -1,16 +1,21 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { isDatabaseUnavailable } from './database.ts'
+import { DOMAIN_ERROR_STATUS, DomainError } from './domain-errors.ts'
 
 /**
  * One error handler for every service: the full error goes to the log; the client gets
- * Fastify's error shape, with the real message for 4xx and a generic one for 5xx.
+ * Fastify's error shape, with the real message for 4xx and a generic one for 5xx. Domain
+ * errors get the status of their kind (domain-errors.ts); Fastify's and @fastify/sensible's
+ * HTTP errors keep their own.
  */
 export function installErrorHandler (app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let statusCode = error.statusCode ?? 500
     let message = error.message
-    if (error.validation) {
+    if (error instanceof DomainError) {
+      statusCode = DOMAIN_ERROR_STATUS[error.kind]
+    } else if (error.validation) {
       statusCode = 400
     } else if (isDatabaseUnavailable(error)) {
       statusCode = 503

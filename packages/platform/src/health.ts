@@ -27,6 +27,7 @@ export async function healthRoutes (app: FastifyInstance, opts: { checks: Readin
       summary: 'The process is alive (public)',
       response: { 200: Type.Object({ status: Type.Literal('ok') }), 503: Type.Object({ status: Type.Literal('draining') }) }
     },
+    config: { public: true },
     logLevel: 'warn'
   }, async (_request, reply) => {
     if (opts.isDraining?.()) return await reply.code(503).send({ status: 'draining' as const })
@@ -42,6 +43,7 @@ export async function healthRoutes (app: FastifyInstance, opts: { checks: Readin
         503: Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Type.String()) })
       }
     },
+    config: { public: true },
     logLevel: 'warn'
   }, async (_request, reply) => {
     const results: Record<string, string> = {}

@@ -8,6 +8,7 @@ import { fastifyLoggingOptions } from './logging.ts'
 import { validatorCompiler } from './validation.ts'
 import { installErrorHandler } from './errors.ts'
 import { healthRoutes, type ReadinessChecks } from './health.ts'
+import { requireRouteGuards } from './route-guards.ts'
 
 /** Bodies over 1 MiB are answered 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024
@@ -53,6 +54,7 @@ export interface ServiceBasicsOptions {
 /**
  * What every service's app registers first: error shape, @fastify/sensible's reply helpers,
  * OpenAPI at /docs and the health routes. Not encapsulated, so it applies to every route.
+ * Every route registered after it must say who may call it (route-guards.ts).
  */
 export async function registerServiceBasics (app: FastifyInstance, options: ServiceBasicsOptions): Promise<void> {
   installErrorHandler(app)
@@ -67,4 +69,5 @@ export async function registerServiceBasics (app: FastifyInstance, options: Serv
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(healthRoutes, { checks: options.readiness, isDraining: options.isDraining })
+  requireRouteGuards(app)
 }

@@ -2,11 +2,10 @@
  * Live status changes of the signed-in person's orders: one WebSocket to /orders/ws that is
  * reopened with backoff whenever it drops. The server sends nothing it missed while the
  * socket was down, so every (re)connect is reported and the app re-reads GET /orders.
+ * The protocol (messages, close codes) is the contracts' live-status module.
  */
 import type { Order } from '@orders/contracts'
-
-/** The server closes with this when the token that opened the socket expires. */
-export const CLOSE_TOKEN_EXPIRED = 4401
+import { LIVE_STATUS_CLOSE_CODES, parseLiveStatusMessage } from '@orders/contracts/live-status'
 
 export type FeedState = 'connecting' | 'live' | 'reconnecting' | 'stopped'
 
@@ -87,13 +86,13 @@ export class OrderFeed {
       options.onConnected()
     }
     socket.onmessage = event => {
-      const message = parseMessage(event.data)
+      const message = parseLiveStatusMessage(event.data)
       if (message) options.onOrder(message.order)
     }
     socket.onclose = event => {
       if (this.#socket !== socket || this.#stopped) return
       this.#socket = undefined
-      if (event.code === CLOSE_TOKEN_EXPIRED) {
+      if (event.code === LIVE_STATUS_CLOSE_CODES.tokenExpired) {
         this.#stopped = true
         options.onStateChange?.('stopped')
         options.onTokenExpired()
@@ -101,21 +100,10 @@ export class OrderFeed {
       }
       if (openedAt === undefined) options.onConnectFailed?.()
       else if (Date.now() - openedAt >= STABLE_AFTER_MS) this.#attempt = 0
-      // 1008 (too slow), 1001 (replica going away), 1006 (connection lost): all reconnect.
+      // Too slow, replica going away, connection lost (1006): all reconnect.
       options.onStateChange?.('reconnecting')
       const delay = (options.reconnectDelayMs ?? reconnectDelayMs)(this.#attempt++)
       this.#timer = setTimeout(() => { this.#connect() }, delay)
     }
   }
-}
-
-function parseMessage (data: unknown): { type: 'order.status_changed', order: Order } | null {
-  if (typeof data !== 'string') return null
-  try {
-    const message = JSON.parse(data) as { type?: unknown, order?: unknown }
-    if (message.type === 'order.status_changed' && typeof message.order === 'object' && message.order !== null) {
-      return message as { type: 'order.status_changed', order: Order }
-    }
-  } catch {}
-  return null
 }

@@ -7,6 +7,7 @@ import { createContext, type ComponentChildren } from 'preact'
 import { useCallback, useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { useLocation } from 'preact-iso'
 import type { Order } from '@orders/contracts'
+import { liveStatusUrl } from '@orders/contracts/live-status'
 import { api, whenTokenRejected } from './api.ts'
 import { OrderFeed, type FeedState } from './order-feed.ts'
 import { loadSession, storeSession, type Session } from './session.ts'
@@ -35,10 +36,6 @@ const SessionContext = createContext<SessionContextValue | null>(null)
 
 export const SESSION_EXPIRED_NOTICE = 'Your session has expired. Please sign in again.'
 
-function webSocketUrl (token: string): string {
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
-  return `${scheme}://${location.host}/orders/ws?access_token=${encodeURIComponent(token)}`
-}
 
 export function SessionProvider ({ children }: { children: ComponentChildren }) {
   const { route } = useLocation()
@@ -81,7 +78,7 @@ export function SessionProvider ({ children }: { children: ComponentChildren }) 
     const expiry = setTimeout(() => { signOut('expired') }, Math.max(0, session.expiresAt - Date.now()))
     const emit = (event: LiveEvent) => { for (const listener of listeners.current) listener(event) }
     const feed = new OrderFeed({
-      url: webSocketUrl(session.token),
+      url: liveStatusUrl(location.origin, session.token),
       onOrder: order => { emit({ kind: 'order', order }) },
       onConnected: () => { emit({ kind: 'connected' }) },
       onTokenExpired: () => { signOut('expired') },

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { LIVE_STATUS_CLOSE_CODES, liveStatusUrl } from '@orders/contracts/live-status'
 import { OrderFeed, reconnectDelayMs, type FeedState, type OrderFeedOptions, type SocketLike } from '../client/order-feed.ts'
 
 class FakeSocket implements SocketLike {
@@ -39,13 +40,15 @@ t.test('status changes are passed on; anything else the server sends is ignored'
   sockets[0]!.send(JSON.stringify({ type: 'order.status_changed', order: { id: 'o1', status: 'completed' } }))
   sockets[0]!.send('not json')
   sockets[0]!.send(JSON.stringify({ type: 'something.else' }))
+  sockets[0]!.send(JSON.stringify({ type: 'order.status_changed', order: null }))
+  sockets[0]!.send('null')
   t.same(seen, ['connected', 'order o1 completed'])
 })
 
 t.test('a dropped socket (1006, 1001, 1008 too slow) reconnects and reports the reconnect, to resynchronise', async t => {
   const { sockets, seen, states } = feed()
   sockets[0]!.open()
-  sockets[0]!.drop(1008)
+  sockets[0]!.drop(LIVE_STATUS_CLOSE_CODES.slowConsumer)
   await sleep(5)
   t.equal(sockets.length, 2)
   sockets[1]!.open()
@@ -59,7 +62,7 @@ t.test('a dropped socket (1006, 1001, 1008 too slow) reconnects and reports the 
 t.test('4401: the token expired; the feed stops and says so', async t => {
   const { sockets, seen, states } = feed()
   sockets[0]!.open()
-  sockets[0]!.drop(4401)
+  sockets[0]!.drop(LIVE_STATUS_CLOSE_CODES.tokenExpired)
   await sleep(5)
   t.equal(sockets.length, 1, 'no reconnect with a dead token')
   t.same(seen, ['connected', 'token expired'])
@@ -90,4 +93,9 @@ t.test('the backoff doubles from about half a second up to 15 s, with jitter', a
   t.equal(reconnectDelayMs(3, () => 1), 4000)
   t.equal(reconnectDelayMs(20, () => 1), 15_000)
   t.equal(reconnectDelayMs(20, () => 0), 7500)
+})
+
+t.test('the socket URL: same host, ws or wss as the page, the token in the query', async t => {
+  t.equal(liveStatusUrl('http://127.0.0.1:8080', 'a.b.c'), 'ws://127.0.0.1:8080/orders/ws?access_token=a.b.c')
+  t.equal(liveStatusUrl('https://shop.example', 'a.b-_c'), 'wss://shop.example/orders/ws?access_token=a.b-_c')
 })

@@ -1,11 +1,6 @@
 import type { WebSocket } from 'ws'
-import type { Order } from '@orders/contracts'
+import { LIVE_STATUS_CLOSE_CODES, type Order, type OrderStatusChangedMessage } from '@orders/contracts'
 import type { Logger } from '@orders/platform'
-
-export interface OrderStatusMessage {
-  type: 'order.status_changed'
-  order: Order
-}
 
 export interface NotificationHubOptions {
   log: Logger
@@ -18,9 +13,6 @@ export interface NotificationHubOptions {
   /** A socket that has not answered the previous ping by the next one is dead. */
   heartbeatIntervalMs?: number
 }
-
-/** Close code for a client that could not keep up (RFC 6455 1008: policy violation). */
-export const CLOSE_SLOW_CONSUMER = 1008
 
 /**
  * The WebSockets of this replica, by user. Every status change of an order is sent to its
@@ -62,7 +54,7 @@ export class OrderNotificationHub {
   notifyStatusChanged (order: Order): void {
     const sockets = this.#socketsByUser.get(order.user_id)
     if (!sockets) return
-    const message: OrderStatusMessage = { type: 'order.status_changed', order }
+    const message: OrderStatusChangedMessage = { type: 'order.status_changed', order }
     const text = JSON.stringify(message)
     for (const socket of sockets) {
       if (socket.readyState !== socket.OPEN) continue
@@ -71,7 +63,7 @@ export class OrderNotificationHub {
         // Forget it now: a stuck client may never complete the closing handshake (ws destroys
         // the connection after its close timeout).
         sockets.delete(socket)
-        socket.close(CLOSE_SLOW_CONSUMER, 'too many unsent messages; reconnect and reload')
+        socket.close(LIVE_STATUS_CLOSE_CODES.slowConsumer, 'too many unsent messages; reconnect and reload')
         continue
       }
       socket.send(text)
@@ -82,7 +74,7 @@ export class OrderNotificationHub {
   closeAll (): void {
     clearInterval(this.#heartbeat)
     for (const sockets of this.#socketsByUser.values()) {
-      for (const socket of sockets) socket.close(1001, 'server going away')
+      for (const socket of sockets) socket.close(LIVE_STATUS_CLOSE_CODES.goingAway, 'server going away')
     }
   }
 

@@ -3,16 +3,7 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import buildGetJwks from 'get-jwks'
 import type { FastifyRequest, onRequestHookHandler } from 'fastify'
-import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, hasScope, type Scope } from '@orders/contracts'
-
-export interface AccessTokenClaims {
-  sub: string
-  scope?: string
-  client_id?: string
-  iss: string
-  aud: string
-  exp: number
-}
+import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, hasScope, LIVE_STATUS_TOKEN_PARAM, type AccessTokenClaims, type Scope } from '@orders/contracts'
 
 declare module '@fastify/jwt' {
   interface FastifyJWT { user: AccessTokenClaims }
@@ -99,7 +90,7 @@ export default fp(async function authentication (app, opts: { userServiceUrl: st
       if (fromQuery) {
         // @fastify/jwt honours a per-call extractToken (merged over the plugin's verify options);
         // its types only declare it on the plugin options.
-        const fromQueryString = { extractToken: (req: FastifyRequest) => (req.query as { access_token?: string }).access_token }
+        const fromQueryString = { extractToken: (req: FastifyRequest) => tokenInQuery(req) }
         await request.jwtVerify(fromQueryString as Parameters<typeof request.jwtVerify>[0])
       } else {
         await request.jwtVerify()
@@ -108,7 +99,11 @@ export default fp(async function authentication (app, opts: { userServiceUrl: st
       request.log.info({ reason: (err as Error).message }, 'access token rejected')
       // @fastify/jwt's own 401s say what is wrong (missing, expired); anything else is "invalid".
       const message = (err as { statusCode?: number }).statusCode === 401 ? (err as Error).message : 'The access token is invalid'
-      throw app.httpErrors.unauthorized(fromQuery && !(request.query as { access_token?: string }).access_token ? 'The access_token query parameter is required' : message)
+      throw app.httpErrors.unauthorized(fromQuery && !tokenInQuery(request) ? `The ${LIVE_STATUS_TOKEN_PARAM} query parameter is required` : message)
     }
   }
 }, { name: 'authentication' })
+
+function tokenInQuery (request: FastifyRequest): string | undefined {
+  return (request.query as Record<string, string | undefined>)[LIVE_STATUS_TOKEN_PARAM]
+}

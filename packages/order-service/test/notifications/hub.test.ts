@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net'
 import WebSocket, { WebSocketServer } from 'ws'
 import pino from 'pino'
 import type { Order } from '@orders/contracts'
-import { CLOSE_SLOW_CONSUMER, OrderNotificationHub } from '../../src/notifications/hub.ts'
+import { LIVE_STATUS_CLOSE_CODES } from '@orders/contracts'
+import { OrderNotificationHub } from '../../src/notifications/hub.ts'
 
 const log = pino({ level: 'silent' })
 
@@ -58,7 +59,7 @@ t.test('a client that stops reading is closed instead of buffered without bound'
   }
   t.equal(hub.connectionCount, 0, `closed after ${sent} messages`)
   raw.resume()
-  t.equal(await closed, CLOSE_SLOW_CONSUMER)
+  t.equal(await closed, LIVE_STATUS_CLOSE_CODES.slowConsumer)
 })
 
 t.test('a client that reads keeps its socket', async t => {
