@@ -1,3 +1,5 @@
+import { placeOrder } from '@orders/test-support'
+
 /**
  * A steady, bounded load of order creations through the gateway: `clients` people, each
  * placing orders one after another at a fixed pace, until stopped. Every answer is kept.
@@ -22,7 +24,7 @@ export function startOrderLoad (options: LoadOptions) {
   const clients = options.tokens.map(async (token, client) => {
     for (let i = 0; !stopped; i++) {
       const startedAt = Date.now()
-      answers.push(await placeOrder(options.gatewayUrl, token, `chaos-${client}-${i}`, startedAt))
+      answers.push(await placeOne(options.gatewayUrl, token, `chaos-${client}-${i}`, startedAt))
       const wait = startedAt + intervalMs - Date.now()
       if (wait > 0 && !stopped) await new Promise(resolve => setTimeout(resolve, wait))
     }
@@ -36,17 +38,12 @@ export function startOrderLoad (options: LoadOptions) {
   }
 }
 
-async function placeOrder (gatewayUrl: string, token: string, sku: string, startedAt: number): Promise<LoadAnswer> {
+async function placeOne (gatewayUrl: string, token: string, sku: string, startedAt: number): Promise<LoadAnswer> {
+  // A total over the payment limit now and then, so both final states are exercised.
+  const items = [{ sku, quantity: 1, unit_price: Math.random() < 0.1 ? 10_000_001 : 1_999 }]
   try {
-    const response = await fetch(`${gatewayUrl}/orders`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      // A total over the payment limit now and then, so both final states are exercised.
-      body: JSON.stringify({ items: [{ sku, quantity: 1, unit_price: Math.random() < 0.1 ? 10_000_001 : 1_999 }] }),
-      signal: AbortSignal.timeout(15_000)
-    })
-    const body = await response.json().catch(() => undefined) as { id?: string, message?: string } | undefined
-    return { startedAt, status: response.status, orderId: response.status === 201 ? body?.id : undefined, message: body?.message }
+    const { status, body } = await placeOrder(gatewayUrl, token, items)
+    return { startedAt, status, orderId: status === 201 ? body?.id : undefined, message: body?.message }
   } catch (err) {
     return { startedAt, status: 0, message: (err as Error).message }
   }
