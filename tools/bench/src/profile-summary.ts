@@ -1,5 +1,5 @@
 /**
- * `node --import tsx scripts/bench/profile-summary.ts <file.cpuprofile> [--skip <s>] [--top <n>]`
+ * `node --import tsx tools/bench/src/profile-summary.ts <file.cpuprofile> [--skip <s>] [--top <n>]`
  * — where a process spent its CPU: self time by package (node_modules/<name>, packages/<name>,
  * Node's own internals, garbage collection) and the top functions by self time. `--skip` leaves
  * out the first seconds (start-up: module loading through tsx dominates them).
@@ -66,14 +66,14 @@ function packageOf (url: string, functionName: string): string {
 }
 
 function shorten (url: string): string {
-  return url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').replace(/^.*\/(packages|scripts)\//, '$1/')
+  return url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').replace(/^.*\/(packages|scripts|tools)\//, '$1/')
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { skip: { type: 'string' }, top: { type: 'string' } } })
   const file = positionals[0]
   if (!file) {
-    console.error('usage: node --import tsx scripts/bench/profile-summary.ts <file.cpuprofile> [--skip <s>] [--top <n>]')
+    console.error('usage: node --import tsx tools/bench/src/profile-summary.ts <file.cpuprofile> [--skip <s>] [--top <n>]')
     process.exit(2)
   }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile

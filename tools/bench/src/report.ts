@@ -1,17 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { CpuReport } from './cpu.ts'
-import type { DatabaseActivity } from './database-activity.ts'
-import type { GatewayActivity } from './haproxy-stats.ts'
 import type { HttpFigures } from './http-load.ts'
-import type { MachineFacts, RunningProcesses } from './machine.ts'
 import type { BaselineFigures } from './pgbench.ts'
 import type { PipelineFigures } from './pipeline.ts'
 import type { PipelineStep } from './pipeline-step.ts'
 import { round } from './stats.ts'
 
 /** What one measurement cost the machine while it ran. */
-export interface Cost { cpu: CpuReport, database: DatabaseActivity, gateway: GatewayActivity[] }
+export interface Cost { cpu: CpuReport }
 
 export interface BenchResult {
   startedAt: string
@@ -19,13 +16,11 @@ export interface BenchResult {
   /** "started by the bench" (PROCESSING_DELAY_MS=0, LOG_LEVEL=warn) or "already running". */
   system: string
   options: { durationS: number, connections: number, stepS: number, quick: boolean, maxRate: number, only: string[] }
-  machine: MachineFacts
-  processesAtStart: RunningProcesses
   /** One second before any load: how busy the shared machine already was. */
   idleCpu: CpuReport
   baseline: (BaselineFigures & Cost) | null
   http: Array<HttpFigures & Cost>
-  pipeline: (PipelineFigures & { database: DatabaseActivity, gateway: GatewayActivity[] }) | null
+  pipeline: PipelineFigures | null
   targets: TargetCheck[]
   notes: string[]
 }
@@ -77,7 +72,7 @@ function rows (result: BenchResult): Row[] {
   const out: Row[] = []
   if (result.baseline) {
     const b = result.baseline
-    out.push({ measurement: `pgbench create-order tx, ${b.clients} clients`, throughput: `${Math.round(b.tps)} tps`, p50: dash, p95: dash, p99: `avg ${ms(b.latencyAverageMs)}`, failures: `${b.failed} failed`, ratio: '1', target: '' })
+    out.push({ measurement: `pgbench create-order statement, ${b.clients} clients`, throughput: `${Math.round(b.tps)} tps`, p50: dash, p95: dash, p99: `avg ${ms(b.latencyAverageMs)}`, failures: `${b.failed} failed`, ratio: '1', target: '' })
   }
   for (const name of ['POST /orders', 'GET /orders/{id}', 'GET /orders?limit=20', 'POST /login']) {
     const h = result.http.find(f => f.name === name)
@@ -116,7 +111,8 @@ export function formatConsoleReport (result: BenchResult): string {
   const width = (key: keyof Row) => Math.max(HEADERS[key].length, ...table.map(row => row[key].length))
   const line = (cells: Record<keyof Row, string>) => keys.map(key => cells[key].padEnd(width(key))).join('  ').trimEnd()
   const out = [line(HEADERS), keys.map(key => '─'.repeat(width(key))).join('  '), ...table.map(line)]
-  out.push('', 'CPU while each ran (% of one core; the machine has ' + `${result.machine.cores} cores = ${result.machine.cores * 100} %):`)
+  const cores = result.idleCpu.cores
+  out.push('', 'CPU while each ran (% of one core; the machine has ' + `${cores} cores = ${cores * 100} %):`)
   for (const [name, cpu, requests] of cpuByMeasurement(result)) out.push(`  ${name}: ${formatCpu(cpu, requests)}`)
   if (result.notes.length > 0) out.push('', ...result.notes.map(note => `note: ${note}`))
   return out.join('\n')
@@ -153,17 +149,12 @@ function formatCpu (cpu: CpuReport, requests: number): string {
 export function formatMarkdownReport (result: BenchResult): string {
   const keys = Object.keys(HEADERS) as Array<keyof Row>
   const mdRow = (cells: string[]) => `| ${cells.map(cell => cell.replaceAll('|', '\\|')).join(' | ')} |`
-  const m = result.machine
+  const cores = result.idleCpu.cores
   const out: string[] = [
     `# pnpm bench — ${result.startedAt}`,
     '',
     `System: ${result.system}. Each HTTP measurement ${result.options.durationS} s at ${result.options.connections} connections; ` +
       `pipeline steps of ${result.options.stepS} s${result.options.quick ? ' (--quick)' : ''}.`,
-    '',
-    `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.kernel}, ${m.postgres}, ${m.haproxy}; ` +
-      `load average at start ${m.loadAverage.join(' / ')}.`,
-    '',
-    `Code: commit ${m.commit}${m.uncommitted.length > 0 ? ` with uncommitted changes to ${m.uncommitted.join(', ')}` : ''}.`,
     '',
     mdRow(keys.map(key => HEADERS[key])),
     mdRow(keys.map(() => '---')),
@@ -171,38 +162,10 @@ export function formatMarkdownReport (result: BenchResult): string {
     '',
     '## CPU while each measurement ran',
     '',
-    '% of one core (the machine has ' + `${m.cores} cores = ${m.cores * 100} %), sampled from /proc every 0.5 s.`,
+    '% of one core (the machine has ' + `${cores} cores = ${cores * 100} %), sampled from /proc every 0.5 s.`,
     ''
   ]
   for (const [name, cpu, requests] of cpuByMeasurement(result)) out.push(`- **${name}**: ${formatCpu(cpu, requests)}`)
-
-  out.push('', '## Database activity while each measurement ran', '',
-    'From pg_stat_database (this database) and pg_stat_wal (the whole server); approximate for short runs.', '',
-    mdRow(['measurement', 'commits/s', 'commits per request or order', 'rows inserted', 'rows updated', 'WAL syncs/s (server)', 'WAL MiB/s (server)']),
-    mdRow(Array(7).fill('---')))
-  const dbRows: Array<[string, DatabaseActivity, number]> = []
-  if (result.baseline) dbRows.push(['pgbench', result.baseline.database, result.baseline.transactions])
-  for (const h of result.http) dbRows.push([h.name, h.database, h.requests])
-  if (result.pipeline) {
-    const p = result.pipeline
-    const orders = p.steps.reduce((sum, step) => sum + step.sent, 0) + (p.atHalfRate?.sent ?? 0)
-    dbRows.push(['pipeline (whole search and latency run)', p.database, orders])
-  }
-  for (const [name, d, count] of dbRows) {
-    const perRequest = count > 0 ? String(round(d.commits / count, 2)) : dash
-    out.push(mdRow([name, String(d.commitsPerS), perRequest, String(d.rowsInserted), String(d.rowsUpdated), String(d.walSyncsPerS), String(d.walMiBPerS)]))
-  }
-
-  out.push('', '## Gateway to services', '',
-    'HAProxy\'s counters per backend: requests it forwarded, new connections it opened to the servers, and requests that reused an idle connection.', '',
-    mdRow(['measurement', 'backend', 'requests', 'new connections', 'reused']), mdRow(Array(5).fill('---')))
-  const gatewayRows: Array<[string, GatewayActivity[]]> = []
-  if (result.baseline) gatewayRows.push(['pgbench', result.baseline.gateway])
-  for (const h of result.http) gatewayRows.push([h.name, h.gateway])
-  if (result.pipeline) gatewayRows.push(['pipeline (whole search and latency run)', result.pipeline.gateway])
-  for (const [name, backends] of gatewayRows) {
-    for (const g of backends) out.push(mdRow([name, g.backend, String(g.requests), String(g.connects), String(g.reuses)]))
-  }
 
   if (result.pipeline) {
     out.push('', '## Pipeline steps', '',
@@ -213,9 +176,6 @@ export function formatMarkdownReport (result: BenchResult): string {
     if (result.pipeline.atHalfRate) out.push(stepRow(result.pipeline.atHalfRate))
   }
 
-  out.push('', '## Processes running at the start', '',
-    'By command name: ' + Object.entries(result.processesAtStart.byName).slice(0, 15).map(([name, n]) => `${name} ×${n}`).join(', ') + '.', '',
-    'Node scripts: ' + Object.entries(result.processesAtStart.nodeScripts).map(([name, n]) => `\`${name}\` ×${n}`).join(', ') + '.')
   if (result.notes.length > 0) out.push('', '## Notes', '', ...result.notes.map(note => `- ${note}`))
   return out.join('\n') + '\n'
 }

@@ -2,7 +2,7 @@
 // NODE_OPTIONS=--import (Node refuses --cpu-prof itself in NODE_OPTIONS). Profiles the whole
 // life of the process with the inspector and writes <dir>/<name>-<pid>.cpuprofile when it
 // exits; open it in Chrome DevTools (Performance) or summarise it with
-// `node --import tsx scripts/bench/profile-summary.ts <file>`.
+// `node --import tsx tools/bench/src/profile-summary.ts <file>`.
 import { Session } from 'node:inspector'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'

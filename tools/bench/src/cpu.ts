@@ -82,7 +82,7 @@ export class ProcessCpuMeter {
  * listening on its ports; a PostgreSQL backend is told apart by its database, so other people's
  * test databases on the shared server show as "other".
  */
-export function createProcessLabeller (options: { ports: SystemPorts, databaseName: string }): (pid: number) => string {
+export function createProcessLabeller (options: { ports: SystemPorts, databaseNames: ReadonlySet<string> }): (pid: number) => string {
   const byPort: Array<[number, string]> = [
     [options.ports.gateway, 'haproxy'],
     [options.ports.userService, 'user-service'],
@@ -107,14 +107,14 @@ export function createProcessLabeller (options: { ports: SystemPorts, databaseNa
     if (pid === process.pid) return 'bench (autocannon, WebSocket clients)'
     let label = cache.get(pid)
     if (label === undefined) {
-      label = labelByCommand(pid, options.databaseName)
+      label = labelByCommand(pid, options.databaseNames)
       cache.set(pid, label)
     }
     return label
   }
 }
 
-function labelByCommand (pid: number, databaseName: string): string {
+function labelByCommand (pid: number, databaseNames: ReadonlySet<string>): string {
   const cmdline = readText(`/proc/${pid}/cmdline`).split('\0').filter(Boolean)
   const comm = readText(`/proc/${pid}/comm`).trim()
   const first = cmdline[0] ?? ''
@@ -122,7 +122,7 @@ function labelByCommand (pid: number, databaseName: string): string {
     // "postgres: 15/main: <user> <database> <client> <state>" for a backend.
     const backend = /^postgres: [^:]+: (\S+) (\S+) /.exec(first)
     if (!backend) return 'postgres (background: wal writer, checkpointer, …)'
-    return backend[2] === databaseName ? 'postgres (this database)' : 'postgres (other databases)'
+    return databaseNames.has(backend[2]!) ? 'postgres (this database)' : 'postgres (other databases)'
   }
   if (comm === 'pgbench') return 'pgbench'
   if (comm === 'beam.smp' || comm.startsWith('erl')) return 'rabbitmq'

@@ -1,7 +1,7 @@
 /**
  * `pnpm bench [--duration <s>] [--connections <n>] [--quick] [--max-rate <n>]` — measures the
  * platform through HAProxy and, in the same run, what PostgreSQL alone commits for the
- * create-order transaction (pgbench), and prints the ratios against the targets of
+ * create-order statement (pgbench), and prints the ratios against the targets of
  * doc/performance.md. Measures the system at GATEWAY_URL when one answers (`pnpm dev`),
  * otherwise starts one of its own and stops it at the end. Every load is bounded in time and
  * goes to 127.0.0.1 only. Results: one table on stdout, JSON and Markdown in bench-results/.
@@ -11,17 +11,15 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sql, type Kysely } from 'kysely'
 import { REPO_ROOT } from '@orders/system'
-import { parseBenchOptions } from './bench/options.ts'
-import { connectOrStartSystem, type BenchTarget } from './bench/target.ts'
-import { createBenchUsers, type BenchUser } from './bench/accounts.ts'
-import { createProcessLabeller, ProcessCpuMeter } from './bench/cpu.ts'
-import { DatabaseActivityMeter } from './bench/database-activity.ts'
-import { GatewayActivityMeter } from './bench/haproxy-stats.ts'
-import { getOrderScenario, listOrdersScenario, loginScenario, measureHttp, postOrdersScenario, type HttpScenario } from './bench/http-load.ts'
-import { machineFacts, runningProcesses } from './bench/machine.ts'
-import { runCreateOrderBaseline } from './bench/pgbench.ts'
-import { measurePipeline } from './bench/pipeline.ts'
-import { checkTargets, formatConsoleReport, writeReports, type BenchResult, type Cost } from './bench/report.ts'
+import { call } from '@orders/test-support'
+import { parseBenchOptions } from './options.ts'
+import { connectOrStartSystem, type BenchTarget } from './target.ts'
+import { createBenchUsers, type BenchUser } from './accounts.ts'
+import { createProcessLabeller, ProcessCpuMeter } from './cpu.ts'
+import { getOrderScenario, listOrdersScenario, loginScenario, measureHttp, postOrdersScenario, type HttpScenario } from './http-load.ts'
+import { runCreateOrderBaseline } from './pgbench.ts'
+import { measurePipeline } from './pipeline.ts'
+import { checkTargets, formatConsoleReport, writeReports, type BenchResult, type Cost } from './report.ts'
 
 const USERS = 4
 // GET /orders?limit=20 needs a full page per user.
@@ -80,22 +78,16 @@ process.exit(exitCode)
 
 async function runMeasurements (target: BenchTarget, startedAt: string): Promise<BenchResult> {
   const notes: string[] = []
-  const databaseName = decodeURIComponent(new URL(target.databaseUrl).pathname.slice(1))
-  const meter = new ProcessCpuMeter(createProcessLabeller({ ports: target.ports, databaseName }))
-  const dbMeter = new DatabaseActivityMeter(target.db)
-  const gatewayMeter = new GatewayActivityMeter(`http://127.0.0.1:${target.ports.haproxyStats}`)
+  // The system's database, and pgbench's scratch database once it exists.
+  const databaseNames = new Set([decodeURIComponent(new URL(target.databaseUrl).pathname.slice(1))])
+  const meter = new ProcessCpuMeter(createProcessLabeller({ ports: target.ports, databaseNames }))
   const measured = async <T>(run: () => Promise<T>): Promise<T & Cost> => {
-    await dbMeter.start()
-    await gatewayMeter.start()
     meter.start()
     const figures = await run()
-    const cpu = meter.stop()
-    return { ...figures, cpu, database: await dbMeter.stop(), gateway: await gatewayMeter.stop() }
+    return { ...figures, cpu: meter.stop() }
   }
   const duration = { durationS: options.durationS, connections: options.connections }
 
-  const machine = await machineFacts(target.db)
-  const processesAtStart = runningProcesses()
   meter.start()
   await sleep(1_000)
   const idleCpu = meter.stop()
@@ -110,9 +102,9 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
   const run = options.only
   let baseline: BenchResult['baseline'] = null
   if (run.has('baseline')) {
-    log(`pgbench: the create-order transaction, ${options.connections} clients, ${options.durationS} s`)
-    baseline = await measured(async () => await runCreateOrderBaseline({ databaseUrl: target.databaseUrl, db: target.db, clients: options.connections, durationS: options.durationS }))
-    log(`  ${Math.round(baseline.tps)} tps (${baseline.rowsDeleted} rows it inserted deleted again)`)
+    log(`pgbench: the create-order statement, ${options.connections} clients, ${options.durationS} s, on a scratch database`)
+    baseline = await measured(async () => await runCreateOrderBaseline({ clients: options.connections, durationS: options.durationS, onDatabase: name => databaseNames.add(name) }))
+    log(`  ${Math.round(baseline.tps)} tps`)
   }
 
   const http: BenchResult['http'] = []
@@ -135,10 +127,8 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
   if (run.has('pipeline')) {
     log(`pipeline: searching the highest sustained rate (steps of ${options.stepS} s, at most ${options.maxRate} orders/s)`)
     if (!target.startedHere) notes.push('measured a running system: its PROCESSING_DELAY_MS (500 ms in `pnpm dev`) bounds the pipeline; the issue\'s figures need PROCESSING_DELAY_MS=0 — stop `pnpm dev` and let the bench start its own system')
-    await dbMeter.start()
-    await gatewayMeter.start()
     const pipeline = await measurePipeline({ gatewayUrl: target.gatewayUrl, users, meter, startRate: options.startRate, maxRate: options.maxRate, stepS: options.stepS, durationS: options.durationS, log })
-    pipelineFigures = { ...pipeline, database: await dbMeter.stop(), gateway: await gatewayMeter.stop() }
+    pipelineFigures = pipeline
     if (pipeline.cappedByMaxRate) notes.push(`the pipeline sustained the highest rate offered (--max-rate ${options.maxRate}); its limit is higher`)
     await settle(target.db, users, notes)
   }
@@ -159,8 +149,6 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
     finishedAt: new Date().toISOString(),
     system: target.startedHere ? `started by the bench (PROCESSING_DELAY_MS=0, LOG_LEVEL=${options.logLevel})` : `already running at ${target.gatewayUrl}`,
     options: { durationS: options.durationS, connections: options.connections, stepS: options.stepS, quick: options.quick, maxRate: options.maxRate, only: [...options.only] },
-    machine,
-    processesAtStart,
     idleCpu,
     ...partial,
     targets: checkTargets(partial),
@@ -198,12 +186,7 @@ async function orderProgress (db: Kysely<any>, users: BenchUser[], since: Date):
 
 async function waitForLogin (gatewayUrl: string, user: BenchUser, notes: string[]): Promise<void> {
   try {
-    await fetch(`${gatewayUrl}/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: user.email, password: user.password }),
-      signal: AbortSignal.timeout(SETTLE_TIMEOUT_MS)
-    }).then(async response => await response.arrayBuffer())
+    await call(`${gatewayUrl}/login`, { method: 'POST', body: { email: user.email, password: user.password }, timeoutMs: SETTLE_TIMEOUT_MS })
   } catch {
     notes.push(`the user-service was still hashing ${SETTLE_TIMEOUT_MS / 1000} s after POST /login; the next measurement shared the machine with it`)
   }
