@@ -1,11 +1,12 @@
 /**
- * The RabbitMQ topology, as data: every exchange, queue and binding the platform uses.
- * Publishers and consumers declare what they touch from here on every (re)connect,
- * so a fresh vhost or a restarted broker needs no manual setup. doc/delivery.md draws it.
+ * The RabbitMQ topology, as data: every exchange, queue and binding the platform uses, and the
+ * headers of the messages the processor moves between its queues. Each process declares only
+ * what it owns from here, on every (re)connect: a publisher its exchange, a consumer its queue
+ * and bindings (doc/messaging.md, "Who declares what"; doc/delivery.md draws the processor's).
  *
  * RabbitMQ refuses to redeclare a queue with other arguments (PRECONDITION_FAILED), so a
- * queue's arguments never change under the same name: a queue that needs new arguments
- * gets a new name (as the processor's work queue did when it became a quorum queue).
+ * queue's arguments never change under the same name: a queue that needs new arguments gets a
+ * new name.
  */
 export const EXCHANGES = {
   /** Durable topic exchange for every order event; routing key = event type. */
@@ -27,18 +28,19 @@ export const QUEUES = {
   /** The order-processor's work queue: a quorum queue (replicated, delivery limit, safe dead-lettering). */
   orderProcessing: 'order-processor.order_created.quorum',
   /** Messages that can never succeed, with the reason in their headers (`pnpm dlq`). */
-  orderProcessingDeadLetters: 'order-processor.dead-letters',
-  /**
-   * The classic work queue of earlier versions. A queue's type cannot change, so the processor
-   * moves whatever is left in it to the work queue and deletes it (legacy-queue.ts).
-   */
-  legacyOrderProcessing: 'order-processor.order_created'
+  orderProcessingDeadLetters: 'order-processor.dead-letters'
 } as const
 
 export const ROUTING_KEYS = {
   orderCreated: 'order_created',
   orderStatusChanged: 'order_status_changed',
   userRegistered: 'user_registered'
+} as const
+
+/** The event exchanges, one per publishing service; each publisher declares its own. */
+export const EVENT_EXCHANGES = {
+  orderEvents: { exchange: EXCHANGES.orderEvents, type: 'topic', durable: true },
+  userEvents: { exchange: EXCHANGES.userEvents, type: 'topic', durable: true }
 } as const
 
 /**
@@ -58,73 +60,107 @@ export const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000] as const
 // The default (at-most-once) could lose a message on its way to the DLQ or back from a delay.
 const safeDeadLettering = { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } as const
 
-const orderEventsExchange = { exchange: EXCHANGES.orderEvents, type: 'topic', durable: true } as const
-
-export const topology = {
-  exchanges: [
-    orderEventsExchange,
-    { exchange: EXCHANGES.userEvents, type: 'topic', durable: true }
-  ],
-  /**
-   * The processor's work queue and everything it needs, complete in itself so it can be
-   * declared on an empty vhost: the exchanges it is bound to, its dead-letter exchange and
-   * queue. Declared by every publisher of `orders.events` and by the processor.
-   */
-  orderProcessingQueue: {
-    exchanges: [
-      orderEventsExchange,
-      { exchange: EXCHANGES.processorWork, type: 'direct', durable: true },
-      { exchange: EXCHANGES.processorDeadLetter, type: 'fanout', durable: true }
-    ],
-    queues: [
-      {
-        queue: QUEUES.orderProcessing,
-        // Quorum queues must be durable.
-        durable: true,
-        arguments: {
-          'x-queue-type': 'quorum',
-          'x-delivery-limit': PROCESSOR_DELIVERY_LIMIT,
-          'x-dead-letter-exchange': EXCHANGES.processorDeadLetter,
-          ...safeDeadLettering
-        }
-      },
-      // Classic on purpose: a classic queue puts a requeued message back where it was, so
-      // `pnpm dlq list` (get everything, then requeue everything) keeps the order.
-      { queue: QUEUES.orderProcessingDeadLetters, durable: true, arguments: { 'x-queue-type': 'classic' } }
-    ],
-    queueBindings: [
-      { exchange: EXCHANGES.orderEvents, queue: QUEUES.orderProcessing, routingKey: ROUTING_KEYS.orderCreated },
-      { exchange: EXCHANGES.processorWork, queue: QUEUES.orderProcessing, routingKey: ROUTING_KEYS.orderCreated },
-      { exchange: EXCHANGES.processorDeadLetter, queue: QUEUES.orderProcessingDeadLetters, routingKey: '' }
-    ]
-  }
-} as const
-
 /** `order-processor.delay.5000ms`: named by its delay, so other delays are other queues, never a conflict. */
 export function delayQueueName (delayMs: number): string {
   return `order-processor.delay.${delayMs}ms`
 }
 
 /**
- * The processor's delayed-retry path, one queue per delay: a message waits there for the
- * queue's TTL and is then dead-lettered back to the work queue through `order-processor.work`.
- * No plugin needed (RabbitMQ 3.10 has TTL on quorum queues). Declared by the processor only.
+ * Everything the order-processor owns, declared by the processor alone: its work queue bound
+ * to `orders.events` (and to `order-processor.work`, for retries and replays), one delay queue
+ * per retry delay (a message waits there for the queue's TTL, then the broker dead-letters it
+ * back through `order-processor.work`; no plugin), and the dead-letter queue.
  */
-export function processorRetryTopology (delaysMs: readonly number[]) {
-  const delays = [...new Set(delaysMs)]
+export function processorTopology (retryDelaysMs: readonly number[]) {
+  const delays = [...new Set(retryDelaysMs)]
+  const workQueue = {
+    queue: QUEUES.orderProcessing,
+    // Quorum queues must be durable.
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': PROCESSOR_DELIVERY_LIMIT,
+      'x-dead-letter-exchange': EXCHANGES.processorDeadLetter,
+      ...safeDeadLettering
+    }
+  } as const
+  const workQueueBindings = [
+    { exchange: EXCHANGES.orderEvents, queue: QUEUES.orderProcessing, routingKey: ROUTING_KEYS.orderCreated },
+    { exchange: EXCHANGES.processorWork, queue: QUEUES.orderProcessing, routingKey: ROUTING_KEYS.orderCreated }
+  ]
+  // Classic on purpose: a classic queue puts a requeued message back where it was, so
+  // `pnpm dlq list` (get everything, then requeue everything) keeps the order.
+  const deadLetterQueue = { queue: QUEUES.orderProcessingDeadLetters, durable: true, arguments: { 'x-queue-type': 'classic' } } as const
+  const delayQueues = delays.map(delayMs => ({
+    queue: delayQueueName(delayMs),
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum' as const,
+      'x-message-ttl': delayMs,
+      'x-dead-letter-exchange': EXCHANGES.processorWork,
+      'x-dead-letter-routing-key': ROUTING_KEYS.orderCreated,
+      ...safeDeadLettering
+    }
+  }))
+  // The exchanges the work queue is bound to, and its dead-letter exchange.
+  const workQueueExchanges = [
+    EVENT_EXCHANGES.orderEvents,
+    { exchange: EXCHANGES.processorWork, type: 'direct', durable: true },
+    { exchange: EXCHANGES.processorDeadLetter, type: 'fanout', durable: true }
+  ] as const
   return {
-    exchanges: [{ exchange: EXCHANGES.processorDelay, type: 'direct' as const, durable: true }],
-    queues: delays.map(delayMs => ({
-      queue: delayQueueName(delayMs),
-      durable: true,
-      arguments: {
-        'x-queue-type': 'quorum' as const,
-        'x-message-ttl': delayMs,
-        'x-dead-letter-exchange': EXCHANGES.processorWork,
-        'x-dead-letter-routing-key': ROUTING_KEYS.orderCreated,
-        ...safeDeadLettering
-      }
-    })),
-    queueBindings: delays.map(delayMs => ({ exchange: EXCHANGES.processorDelay, queue: delayQueueName(delayMs), routingKey: delayQueueName(delayMs) }))
+    workQueue,
+    workQueueExchanges,
+    workQueueBindings,
+    deadLetterQueue,
+    exchanges: [...workQueueExchanges, { exchange: EXCHANGES.processorDelay, type: 'direct', durable: true } as const],
+    queues: [workQueue, deadLetterQueue, ...delayQueues],
+    queueBindings: [
+      ...workQueueBindings,
+      { exchange: EXCHANGES.processorDeadLetter, queue: QUEUES.orderProcessingDeadLetters, routingKey: '' },
+      ...delays.map(delayMs => ({ exchange: EXCHANGES.processorDelay, queue: delayQueueName(delayMs), routingKey: delayQueueName(delayMs) }))
+    ]
   }
+}
+
+/**
+ * Headers the processor puts on the copies it sends to a delay queue or the dead-letter queue,
+ * read back by the processor (the retry count) and by `pnpm dlq` (doc/delivery.md, "Headers").
+ */
+export const DELIVERY_HEADERS = {
+  /** Delayed retries this message has been through: 1 on the first retry. */
+  retryAttempt: 'x-retry-attempt',
+  /** Why the message is in the dead-letter queue: one of DEAD_LETTER_REASONS. */
+  deadLetterReason: 'x-dead-letter-reason',
+  /** The error behind the reason, for people. */
+  deadLetterDetail: 'x-dead-letter-detail',
+  /** ISO 8601 time at which the processor gave up. */
+  failedAt: 'x-failed-at',
+  /** Where the message was first published, before any retry or dead-lettering. */
+  originalExchange: 'x-original-exchange',
+  originalRoutingKey: 'x-original-routing-key'
+} as const
+
+export const DEAD_LETTER_REASONS = {
+  /** Not JSON, or not an order_created v1 event: no attempt can change that. */
+  invalidMessage: 'invalid_message',
+  /** The order-service answered 404 on every attempt. */
+  orderNotFound: 'order_not_found',
+  /** The order-service refused the call with a 4xx that retrying cannot change (400, 403, …). */
+  rejected: 'rejected_by_order_service',
+  /** Transient failures (5xx, unreachable, timeouts) on every attempt. */
+  retriesExhausted: 'retries_exhausted'
+} as const
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[keyof typeof DEAD_LETTER_REASONS]
+
+/** Headers the broker sets on delivery or dead-lettering; a copy published afresh must not carry them. */
+export const BROKER_HEADERS = [
+  'x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason',
+  'x-last-death-exchange', 'x-last-death-queue', 'x-last-death-reason', 'x-delivery-count'
+] as const
+
+/** The retry attempt a delivery carries (0: never retried); anything unreadable counts as 0. */
+export function retryAttemptOf (headers: Record<string, unknown> | undefined): number {
+  const value = Number(headers?.[DELIVERY_HEADERS.retryAttempt] ?? 0)
+  return Number.isInteger(value) && value > 0 ? value : 0
 }

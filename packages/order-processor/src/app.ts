@@ -1,16 +1,27 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Connection } from 'rabbitmq-client'
-import { pingDatabase, registerServiceBasics } from '@orders/platform'
+import { databaseAndBrokerChecks, registerServiceBasics } from '@orders/platform'
 
-/** The processor serves no API: only /healthz, /readyz (broker connected, database answers) and /docs. */
-export default async function orderProcessorApp (app: FastifyInstance, options: { connection: Connection, db: Kysely<any> }): Promise<void> {
+export interface OrderProcessorAppOptions {
+  connection: Connection
+  db: Kysely<any>
+  /** True once the work queue is declared, bound to `orders.events` and consumed. */
+  isConsuming: () => boolean
+}
+
+/**
+ * The processor serves no API: only /healthz, /readyz and /docs. It is ready once it consumes
+ * its work queue: the queue exists then, so an `order_created` published from then on is kept
+ * even while no processor runs (the launcher opens the gateway only after every /readyz is 200).
+ */
+export default async function orderProcessorApp (app: FastifyInstance, options: OrderProcessorAppOptions): Promise<void> {
   await registerServiceBasics(app, {
     title: 'order-processor',
     description: 'Processes new orders from RabbitMQ and reports their status to the order-service. Health endpoints only.',
     readiness: {
-      broker: () => { if (!options.connection.ready) throw new Error('not connected to RabbitMQ') },
-      database: async () => { await pingDatabase(options.db) }
+      ...databaseAndBrokerChecks(options.db, options.connection),
+      work_queue: () => { if (!options.isConsuming()) throw new Error('not consuming the work queue yet') }
     }
   })
 }

@@ -5,21 +5,17 @@ import { SCOPES } from '@orders/contracts'
 import { createBrokerConnection, createDatabase, createServiceInstance, ServiceTokenClient, type Logger, type ServiceInstance } from '@orders/platform'
 import type { ProcessorConfig } from './config.ts'
 import orderProcessorApp from './app.ts'
-import type { ProcessorDatabase } from './database.ts'
-import { OrderCallbackClient } from './order-callback-client.ts'
-import { createOrderCreatedConsumer } from './consumer.ts'
-import { FailedMessagePublisher } from './failed-message-publisher.ts'
-import { retireLegacyQueue } from './legacy-queue.ts'
-import { PaymentRepository } from './payments.ts'
-import { processOrder } from './process-order.ts'
+import { OrderServiceClient } from './order-service-client.ts'
+import { createOrderCreatedConsumer } from './delivery/consumer.ts'
+import { createConfirmedPublisher, declareProcessorTopology } from './delivery/failed-messages.ts'
+import { PaymentRepository, type ProcessorDatabase } from './rules/payments.ts'
+import { processOrder, type RuleSettings } from './rules/process-order.ts'
 
 export interface OrderProcessor {
   app: ServiceInstance
   connection: Connection
   consumer: Consumer
   db: Kysely<ProcessorDatabase>
-  /** Done once the legacy classic queue is retired (or found missing); never rejects. */
-  legacyQueueRetired: Promise<void>
   /**
    * Stops taking messages and lets those in flight finish; what is still running after the
    * grace period is handed back to the queue. Then closes the port, the broker and the database.
@@ -41,15 +37,17 @@ export interface OrderProcessorOptions {
 const DEFAULT_SHUTDOWN_GRACE_MS = 7_000
 
 /**
- * Wires the processor: database, broker connection, service token, order-service client, the
- * order_created consumer with its retry and dead-letter paths, and the health app (HOST:PORT).
+ * The composition root: database, broker connection, service token, order-service client,
+ * the rules' dependencies, the order_created consumer with its publisher of failed messages,
+ * and the health app (HOST:PORT).
  */
 export async function startOrderProcessor (config: ProcessorConfig, options: OrderProcessorOptions = {}): Promise<OrderProcessor> {
   const app = createServiceInstance({ service: 'order-processor', logLevel: config.LOG_LEVEL })
   const log = options.log ?? app.log
   const db = createDatabase<ProcessorDatabase>({ connectionString: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'order-processor' })
   const connection = createBrokerConnection(config.AMQP_URL, 'order-processor', log)
-  await app.register(orderProcessorApp, { connection, db })
+  let consuming = false
+  await app.register(orderProcessorApp, { connection, db, isConsuming: () => consuming })
   try {
     // Listen before consuming: a process that cannot serve its health port takes no work.
     await app.listen({ host: config.HOST, port: config.PORT })
@@ -59,40 +57,49 @@ export async function startOrderProcessor (config: ProcessorConfig, options: Ord
     throw err
   }
 
-  const tokens = new ServiceTokenClient({
-    tokenUrl: config.TOKEN_URL,
-    clientId: config.PROCESSOR_CLIENT_ID,
-    clientSecret: config.PROCESSOR_CLIENT_SECRET,
-    scope: SCOPES.orderStatusWrite
+  const orderService = new OrderServiceClient({
+    gatewayUrl: config.GATEWAY_URL,
+    tokens: new ServiceTokenClient({
+      tokenUrl: config.TOKEN_URL,
+      clientId: config.PROCESSOR_CLIENT_ID,
+      clientSecret: config.PROCESSOR_CLIENT_SECRET,
+      scope: SCOPES.orderStatusWrite
+    })
   })
-  const orderService = new OrderCallbackClient({ gatewayUrl: config.GATEWAY_URL, tokens })
-  const payments = new PaymentRepository(db)
-  const failedMessages = new FailedMessagePublisher({ connection, retryDelaysMs: config.RETRY_DELAYS_MS })
   // Aborted when the grace period of a shutdown is over: waits and HTTP calls in flight stop,
   // and their messages go back to the queue (nack with requeue) for the next process.
   const stopping = new AbortController()
+  const rules: RuleSettings = {
+    payments: new PaymentRepository(db),
+    paymentLimit: config.PAYMENT_LIMIT,
+    processingDelayMs: config.PROCESSING_DELAY_MS,
+    wait: async ms => await sleep(ms, undefined, { signal: stopping.signal })
+  }
+  const failedMessages = createConfirmedPublisher(connection)
   const consumer = createOrderCreatedConsumer({
     connection,
     log,
     prefetch: config.PROCESSOR_PREFETCH,
-    failedMessages,
+    processEvent: async (event, message) => await processOrder(event.data.order, {
+      ...rules,
+      orders: orderService.forMessage(message.requestId, message.log, stopping.signal)
+    }),
+    publishConfirmed: failedMessages.publish,
     retryDelaysMs: config.RETRY_DELAYS_MS,
     stopping: stopping.signal,
-    handBackPauseMs: options.handBackPauseMs,
-    processEvent: async (event, requestId, messageLog) => await processOrder(event.data.order, {
-      orders: orderService.forMessage(requestId, messageLog, stopping.signal),
-      payments,
-      paymentLimit: config.PAYMENT_LIMIT,
-      processingDelayMs: config.PROCESSING_DELAY_MS,
-      wait: async ms => await sleep(ms, undefined, { signal: stopping.signal })
-    })
+    handBackPauseMs: options.handBackPauseMs
   })
-  const legacyQueueRetired = retireLegacyQueue(connection, log).then(() => {}, err => {
-    log.warn({ err }, 'could not retire the legacy classic queue; the next start tries again')
+  // The consumer declared its work queue and bindings; on each (re)connect the rest follows,
+  // and only then is the processor ready (app.ts).
+  consumer.on('ready', () => {
+    declareProcessorTopology(connection, config.RETRY_DELAYS_MS).then(() => { consuming = true }, err => {
+      log.error({ err }, 'could not declare the delay and dead-letter queues; the next reconnect tries again')
+    })
   })
 
   let closing: Promise<void> | undefined
   async function closeInOrder (): Promise<void> {
+    consuming = false
     const grace = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS
     // consumer.close() cancels the subscription (prefetched messages not yet started go back
     // to the queue) and waits for the handlers in flight, so their acks go out.
@@ -103,7 +110,6 @@ export async function startOrderProcessor (config: ProcessorConfig, options: Ord
       stopping.abort()
       await consumerClosed
     }
-    await legacyQueueRetired
     await failedMessages.close()
     await app.close()
     await connection.close()
@@ -114,7 +120,6 @@ export async function startOrderProcessor (config: ProcessorConfig, options: Ord
     connection,
     consumer,
     db,
-    legacyQueueRetired,
     async close () { await (closing ??= closeInOrder()) }
   }
 }

@@ -6,7 +6,7 @@ import { EXCHANGES, QUEUES, ROUTING_KEYS, type OrderCreatedV1 } from '@orders/co
 import { createEventPublisher } from '@orders/platform'
 import { createTestDatabase, createTestVhost, rabbitmqctl, type TestDatabase, type TestVhost } from '@orders/test-support'
 import { loadProcessorConfig } from '../src/config.ts'
-import { DeadLetterQueue } from '../src/dead-letters.ts'
+import { DeadLetterQueue } from '@orders/dlq/dead-letter-queue'
 import { startOrderProcessor, type OrderProcessor, type OrderProcessorOptions } from '../src/processor.ts'
 import { FakeOrderService, TEST_CLIENT_SECRET } from './fake-order-service.ts'
 
@@ -38,20 +38,23 @@ export interface ProcessorHarness {
   waitFor: (what: string, check: () => boolean | Promise<boolean>, timeoutMs?: number) => Promise<void>
 }
 
+async function isReady (processor: OrderProcessor): Promise<boolean> {
+  return (await processor.app.inject({ url: '/readyz' })).statusCode === 200
+}
+
 /** Short delays, so a retry path is walked in well under a second. */
 export const TEST_RETRY_DELAYS_MS = [200, 400]
 
 /**
  * The processor as it runs in production, on a vhost and a database of its own, calling a fake
  * order-service; plus a publisher on a separate connection. Everything is closed and dropped
- * in `t.teardown`. `beforeStart` prepares the vhost before the processor first connects.
+ * in `t.teardown`.
  */
 export async function startProcessorHarness (
   t: { teardown: (fn: () => unknown) => void },
   env: Record<string, string> = {},
-  options: OrderProcessorOptions & { beforeStart?: (vhost: TestVhost) => Promise<void> } = {}
+  processorOptions: OrderProcessorOptions = {}
 ): Promise<ProcessorHarness> {
-  const { beforeStart, ...processorOptions } = options
   const vhost = await createTestVhost()
   const database = await createTestDatabase()
   const orderService = await FakeOrderService.start()
@@ -78,9 +81,9 @@ export async function startProcessorHarness (
     return processor
   }
 
-  if (beforeStart) await beforeStart(vhost)
   const processor = await startProcessor()
   const connection = new Connection({ url: vhost.url, connectionName: 'order-processor-test' })
+  // As the order-service's relays publish: declaring orders.events and nothing else.
   const publisher = createEventPublisher(connection)
 
   t.teardown(async () => {
@@ -102,12 +105,13 @@ export async function startProcessorHarness (
 
   async function startAnotherProcessor (overrides: Record<string, string> = {}, extraOptions: OrderProcessorOptions = {}): Promise<OrderProcessor> {
     const another = await startProcessor(overrides, extraOptions)
-    await waitFor('the other consumer to be ready', () => another.consumer.consumerTag !== '')
+    await waitFor('the other processor to be ready', async () => await isReady(another))
     return another
   }
 
-  // Consuming before the first publish, so the test measures processing, not start-up.
-  await waitFor('the consumer to be ready', () => processor.consumer.consumerTag !== '')
+  // Ready (its queues declared) before the first publish, as the launcher waits for /readyz
+  // before it opens the gateway: an event published earlier would have no queue to go to.
+  await waitFor('the processor to be ready', async () => await isReady(processor))
 
   return {
     processor,

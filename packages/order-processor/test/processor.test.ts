@@ -205,10 +205,10 @@ t.test('without an x-request-id the messageId is sent on as the request id', asy
   await waitFor('the queue to drain', drained)
 })
 
-t.test('readiness reports the broker connection and the database', async t => {
+t.test('readiness reports the broker connection, the database and the work queue', async t => {
   const { port } = processor.app.server.address() as AddressInfo
   const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
   t.equal(ready.status, 200)
-  t.match(await ready.json(), { status: 'ready', checks: { broker: 'up', database: 'up' } })
+  t.match(await ready.json(), { status: 'ready', checks: { broker: 'up', database: 'up', work_queue: 'up' } })
   t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200)
 })

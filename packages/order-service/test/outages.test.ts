@@ -4,7 +4,7 @@ import { Connection } from 'rabbitmq-client'
 import pino from 'pino'
 import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
-import { QUEUES } from '@orders/contracts'
+import { QUEUES, processorTopology } from '@orders/contracts'
 import { createTestDatabase, createTestVhost, startTcpProxy, startTestTokenIssuer, viaProxy } from '@orders/test-support'
 import orderServiceApp from '../src/app.ts'
 import { OrderNotificationHub } from '../src/notifications/hub.ts'
@@ -33,6 +33,11 @@ t.test('outages', async t => {
   relay.start()
   // Counts what reaches the processor's queue, directly on the broker (not through the proxy).
   const observer = new Connection(vhost.url)
+  // The processor's work queue, declared as the processor declares it: the order-service declares only its exchange.
+  const { workQueue, workQueueExchanges, workQueueBindings } = processorTopology([])
+  for (const exchange of workQueueExchanges) await observer.exchangeDeclare({ ...exchange })
+  await observer.queueDeclare(workQueue)
+  for (const binding of workQueueBindings) await observer.queueBind(binding)
   t.teardown(async () => {
     await app.close()
     await relay.stop()

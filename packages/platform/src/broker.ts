@@ -1,6 +1,8 @@
 import { Connection } from 'rabbitmq-client'
 import type { Logger } from './logging.ts'
-import { topology } from '@orders/contracts'
+import { EVENT_EXCHANGES } from '@orders/contracts'
+
+type EventExchange = (typeof EVENT_EXCHANGES)[keyof typeof EVENT_EXCHANGES]
 
 /**
  * One AMQP connection per process. rabbitmq-client reconnects by itself with back-off and
@@ -14,18 +16,12 @@ export function createBrokerConnection (url: string, connectionName: string, log
 }
 
 /**
- * A confirming publisher that declares the whole topology (exchanges, the processor's work
- * queue with its dead-letter exchange and queue, their bindings) before its first publish and
- * after every reconnect, so an event is never published into an exchange that has no queue
- * for it yet (it would be dropped silently). The queue arguments come from the same data the
- * processor declares them with; any difference would be refused by the broker.
+ * A confirming publisher of one service's events: it declares the exchange it publishes to
+ * (`orders.events` unless told otherwise) before its first publish and after every reconnect,
+ * and nothing else. The queues behind it belong to their consumers, which declare them; the
+ * order-processor is ready only once its work queue is bound, and the gateway opens after it
+ * (doc/messaging.md, "Who declares what").
  */
-export function createEventPublisher (connection: Connection) {
-  return connection.createPublisher({
-    confirm: true,
-    // orders.events is in both lists; each exchange is declared once.
-    exchanges: [...new Map([...topology.exchanges, ...topology.orderProcessingQueue.exchanges].map(e => [e.exchange, e])).values()],
-    queues: [...topology.orderProcessingQueue.queues],
-    queueBindings: [...topology.orderProcessingQueue.queueBindings]
-  })
+export function createEventPublisher (connection: Connection, exchange: EventExchange = EVENT_EXCHANGES.orderEvents) {
+  return connection.createPublisher({ confirm: true, exchanges: [{ ...exchange }] })
 }

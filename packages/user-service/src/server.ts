@@ -2,8 +2,8 @@
  * The user-service process (composition root): config, database, broker, the in-process
  * outbox relay, the HTTP app; and an orderly shutdown on SIGTERM.
  */
-import { EXCHANGES, topology } from '@orders/contracts'
-import { closeOnSignals, createBrokerConnection, createDatabase, createServiceInstance } from '@orders/platform'
+import { EVENT_EXCHANGES } from '@orders/contracts'
+import { closeOnSignals, createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import userServiceApp from './app.ts'
 import { loadUserServiceConfig } from './config.ts'
@@ -17,10 +17,7 @@ const db = createDatabase<UsersDatabase>({ connectionString: config.DATABASE_URL
 const broker = createBrokerConnection(config.AMQP_URL, SERVICE, app.log)
 // Confirms make `send` resolve only once the broker has the message, which is when the relay
 // may mark the row published. The exchange is (re)declared before the first publish.
-const publisher = broker.createPublisher({
-  confirm: true,
-  exchanges: topology.exchanges.filter(exchange => exchange.exchange === EXCHANGES.userEvents).map(exchange => ({ ...exchange }))
-})
+const publisher = createEventPublisher(broker, EVENT_EXCHANGES.userEvents)
 const relay = new OutboxRelay({ db, schema: USERS_SCHEMA, publisher, log: app.log.child({ component: 'outbox-relay' }) })
 
 await app.register(userServiceApp, { db, broker, onOutboxCommitted: () => { relay.wake() }, config })

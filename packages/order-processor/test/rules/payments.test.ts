@@ -1,8 +1,8 @@
 import t from 'tap'
 import { createTestDatabase } from '@orders/test-support'
-import { PaymentRepository } from '../src/payments.ts'
-import { anOrder, orderCreated } from './fixtures.ts'
-import { startProcessorHarness } from './processor-harness.ts'
+import { PaymentRepository } from '../../src/rules/payments.ts'
+import { anOrder, orderCreated } from '../fixtures.ts'
+import { startProcessorHarness } from '../processor-harness.ts'
 
 // Exactly-once effect: duplicated deliveries are expected, a duplicated payment is a bug.
 

@@ -19,13 +19,13 @@ export interface OrderStatusApi {
 }
 
 /** The order-service was unreachable, too slow or answered 5xx/429: worth trying again later. */
-export class TransientCallbackError extends Error {
-  override name = 'TransientCallbackError'
+export class TransientOrderServiceError extends Error {
+  override name = 'TransientOrderServiceError'
 }
 
 /** An answer outside the contract (400, 403, a fresh token rejected): a bug or a misconfiguration. */
-export class UnexpectedCallbackError extends Error {
-  override name = 'UnexpectedCallbackError'
+export class UnexpectedOrderServiceAnswerError extends Error {
+  override name = 'UnexpectedOrderServiceAnswerError'
   /** The HTTP status, when the answer had an unexpected one (not for a 200 with a malformed body). */
   readonly status: number | undefined
 
@@ -41,7 +41,7 @@ export interface ServiceTokens {
   invalidate: () => void
 }
 
-export interface OrderCallbackClientOptions {
+export interface OrderServiceClientOptions {
   gatewayUrl: string
   tokens: ServiceTokens
   /** Per HTTP call: a hung order-service must not hold a message (and its prefetch slot) forever. */
@@ -58,12 +58,12 @@ interface HttpAnswer { status: number, body: unknown }
  * (scope orders:status). The token is cached by `tokens`; a 401 means it was revoked or the
  * signing key rotated, so it is renewed once and the call repeated once.
  */
-export class OrderCallbackClient {
+export class OrderServiceClient {
   readonly #baseUrl: string
   readonly #tokens: ServiceTokens
   readonly #timeoutMs: number
 
-  constructor (options: OrderCallbackClientOptions) {
+  constructor (options: OrderServiceClientOptions) {
     this.#baseUrl = options.gatewayUrl.replace(/\/+$/, '')
     this.#tokens = options.tokens
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
@@ -134,7 +134,7 @@ export class OrderCallbackClient {
       const text = await response.body.text()
       return { status: response.statusCode, body: parseJson(text) }
     } catch (err) {
-      throw new TransientCallbackError(`${method} ${path} failed: ${(err as Error).message}`, { cause: err })
+      throw new TransientOrderServiceError(`${method} ${path} failed: ${(err as Error).message}`, { cause: err })
     }
   }
 }
@@ -155,7 +155,7 @@ function parseJson (text: string): unknown {
 function asOrder (body: unknown): Order {
   const status = (body as { status?: unknown } | undefined)?.status
   if (!(ORDER_STATUSES as readonly unknown[]).includes(status)) {
-    throw new UnexpectedCallbackError(`order-service answered 200 without a known order status: ${JSON.stringify(body)?.slice(0, 200)}`)
+    throw new UnexpectedOrderServiceAnswerError(`order-service answered 200 without a known order status: ${JSON.stringify(body)?.slice(0, 200)}`)
   }
   return body as Order
 }
@@ -163,6 +163,6 @@ function asOrder (body: unknown): Order {
 function unexpectedAnswer (method: string, path: string, answer: HttpAnswer): Error {
   const detail = `${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)?.slice(0, 200)}`
   // 502/503/504 come from the gateway when no replica is up; 429 asks us to slow down.
-  if (answer.status >= 500 || answer.status === 429 || answer.status === 408) return new TransientCallbackError(detail)
-  return new UnexpectedCallbackError(detail, answer.status)
+  if (answer.status >= 500 || answer.status === 429 || answer.status === 408) return new TransientOrderServiceError(detail)
+  return new UnexpectedOrderServiceAnswerError(detail, answer.status)
 }

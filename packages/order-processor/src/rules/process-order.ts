@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isFinalStatus, type ChangeOrderStatusBody, type Order, type OrderStatus } from '@orders/contracts'
-import type { OrderStatusApi } from './order-callback-client.ts'
-import type { PaymentStatus } from './database.ts'
-import type { PaymentLedger } from './payments.ts'
+import type { OrderStatusApi } from '../order-service-client.ts'
+import type { PaymentLedger, PaymentStatus } from './payments.ts'
 
 /**
  * The processor's rules: move a new order to `processing`, "authorize the payment" once
@@ -29,11 +28,16 @@ export interface ProcessingSettings {
   processingDelayMs: number
 }
 
-export interface ProcessOrderDependencies extends ProcessingSettings {
-  orders: OrderStatusApi
+/** What the rules need besides the order-service: the same for every message. */
+export interface RuleSettings extends ProcessingSettings {
   payments: PaymentLedger
-  /** Injected so the rules are tested without waiting. */
+  /** The payment provider's simulated latency; injected so the rules are tested without waiting. */
   wait?: (ms: number) => Promise<unknown>
+}
+
+export interface ProcessOrderDependencies extends RuleSettings {
+  /** The order-service, bound to the message being processed (its request id, its logger). */
+  orders: OrderStatusApi
 }
 
 /** The order-service holds the order in a state this processor never leaves it in; try again later. */

@@ -1,11 +1,12 @@
 import t from 'tap'
 import { pino } from 'pino'
 import { ConsumerStatus, type AsyncMessage, type Connection } from 'rabbitmq-client'
-import { settleDelivery, type OrderCreatedConsumerOptions } from '../src/consumer.ts'
-import type { FailedMessageRouting } from '../src/failed-message-publisher.ts'
-import { TransientCallbackError, UnexpectedCallbackError } from '../src/order-callback-client.ts'
-import type { ProcessingOutcome } from '../src/process-order.ts'
-import { anOrder, orderCreated } from './fixtures.ts'
+import { DELIVERY_HEADERS, EXCHANGES, delayQueueName } from '@orders/contracts'
+import { settleDelivery, type OrderCreatedConsumerOptions } from '../../src/delivery/consumer.ts'
+import type { PublishConfirmed } from '../../src/delivery/failed-messages.ts'
+import { TransientOrderServiceError, UnexpectedOrderServiceAnswerError } from '../../src/order-service-client.ts'
+import type { ProcessingOutcome } from '../../src/rules/process-order.ts'
+import { anOrder, orderCreated } from '../fixtures.ts'
 
 // How each delivery is settled, without a broker: the handler's return value is what
 // rabbitmq-client turns into basic.ack / basic.nack(requeue); the copies it would publish to
@@ -13,10 +14,13 @@ import { anOrder, orderCreated } from './fixtures.ts'
 
 const DELAYS = [100, 500]
 
-function setup (processEvent: OrderCreatedConsumerOptions['processEvent'], routing: Partial<FailedMessageRouting> = {}) {
+interface Published { path: 'retry' | 'dead_letter', attempt?: number, delayMs?: number, reason?: string, detail?: string }
+
+function setup (processEvent: OrderCreatedConsumerOptions['processEvent'], publish?: PublishConfirmed) {
   const logs: Array<Record<string, unknown>> = []
   const log = pino({ level: 'debug' }, { write (line: string) { logs.push(JSON.parse(line) as Record<string, unknown>) } })
-  const published: Array<{ path: 'retry' | 'dead_letter', attempt?: number, delayMs?: number, reason?: string, detail?: string }> = []
+  const published: Published[] = []
+  const envelopes: Array<Parameters<PublishConfirmed>> = []
   const options: OrderCreatedConsumerOptions = {
     connection: {} as Connection,
     log,
@@ -24,19 +28,25 @@ function setup (processEvent: OrderCreatedConsumerOptions['processEvent'], routi
     processEvent,
     retryDelaysMs: DELAYS,
     handBackPauseMs: 1,
-    failedMessages: {
-      retryLater: routing.retryLater ?? (async (_message, retry) => { published.push({ path: 'retry', ...retry }) }),
-      deadLetter: routing.deadLetter ?? (async (_message, deadLetter) => { published.push({ path: 'dead_letter', ...deadLetter }) })
-    }
+    publishConfirmed: publish ?? (async (envelope, body) => {
+      envelopes.push([envelope, body])
+      const headers = envelope.headers ?? {}
+      published.push(envelope.exchange === EXCHANGES.processorDelay
+        ? { path: 'retry', attempt: headers[DELIVERY_HEADERS.retryAttempt] as number, delayMs: DELAYS.find(d => delayQueueName(d) === envelope.routingKey) }
+        : { path: 'dead_letter', reason: headers[DELIVERY_HEADERS.deadLetterReason] as string, detail: headers[DELIVERY_HEADERS.deadLetterDetail] as string })
+    })
   }
-  return { logs, options, published }
+  return { logs, options, published, envelopes }
 }
 
-function delivery (body: unknown, options: { requestId?: string, retryAttempt?: number } = {}): AsyncMessage {
+function delivery (body: unknown, options: { requestId?: string, retryAttempt?: number, headers?: Record<string, unknown> } = {}): AsyncMessage {
   const requestId = options.requestId ?? 'req-42'
-  const headers: Record<string, unknown> = { 'x-request-id': requestId }
+  const headers: Record<string, unknown> = { 'x-request-id': requestId, ...options.headers }
   if (options.retryAttempt !== undefined) headers['x-retry-attempt'] = options.retryAttempt
-  return { body, headers, messageId: 'msg-1', correlationId: requestId, redelivered: false } as unknown as AsyncMessage
+  return {
+    body, headers, messageId: 'msg-1', correlationId: requestId, redelivered: false,
+    exchange: EXCHANGES.orderEvents, routingKey: 'order_created', contentType: 'application/json'
+  } as unknown as AsyncMessage
 }
 
 const order = anOrder(100)
@@ -58,13 +68,13 @@ for (const outcome of outcomes) {
 
 t.test('the rules get the event and the request id of the message', async t => {
   let seen: unknown
-  const { options } = setup(async (event, requestId) => { seen = { orderId: event.data.order.id, requestId }; return { outcome: 'completed', resumed: false, charged: true } })
+  const { options } = setup(async (event, message) => { seen = { orderId: event.data.order.id, requestId: message.requestId }; return { outcome: 'completed', resumed: false, charged: true } })
   await settleDelivery(delivery(orderCreated(order), { requestId: 'req-7' }), options)
   t.same(seen, { orderId: order.id, requestId: 'req-7' })
 })
 
 t.test('a transient failure goes to the next delay queue, then the message is acknowledged', async t => {
-  const { logs, options, published } = setup(async () => { throw new TransientCallbackError('PATCH answered 503') })
+  const { logs, options, published } = setup(async () => { throw new TransientOrderServiceError('PATCH answered 503') })
   t.equal(await settleDelivery(delivery(orderCreated(order)), options), ConsumerStatus.ACK)
   t.equal(await settleDelivery(delivery(orderCreated(order), { retryAttempt: 1 }), options), ConsumerStatus.ACK)
   t.same(published, [{ path: 'retry', attempt: 1, delayMs: 100 }, { path: 'retry', attempt: 2, delayMs: 500 }])
@@ -72,7 +82,7 @@ t.test('a transient failure goes to the next delay queue, then the message is ac
 })
 
 t.test('after the last delay a transient failure goes to the dead-letter queue', async t => {
-  const { logs, options, published } = setup(async () => { throw new TransientCallbackError('PATCH answered 503') })
+  const { logs, options, published } = setup(async () => { throw new TransientOrderServiceError('PATCH answered 503') })
   t.equal(await settleDelivery(delivery(orderCreated(order), { retryAttempt: 2 }), options), ConsumerStatus.ACK)
   t.match(published, [{ path: 'dead_letter', reason: 'retries_exhausted', detail: /503 \(after 2 retries\)/ }])
   t.match(logs.at(-1), { level: 50, order_id: order.id, request_id: 'req-42', reason: 'retries_exhausted', msg: 'message sent to the dead-letter queue' })
@@ -87,12 +97,12 @@ t.test('an unexpected error is retried too, logged as an error', async t => {
 
 t.test('a 4xx refusal other than 401 and 409 goes straight to the dead-letter queue', async t => {
   for (const status of [400, 403, 422]) {
-    const { options, published } = setup(async () => { throw new UnexpectedCallbackError(`PATCH answered ${status}`, status) })
+    const { options, published } = setup(async () => { throw new UnexpectedOrderServiceAnswerError(`PATCH answered ${status}`, status) })
     t.equal(await settleDelivery(delivery(orderCreated(order)), options), ConsumerStatus.ACK)
     t.match(published, [{ path: 'dead_letter', reason: 'rejected_by_order_service', detail: `PATCH answered ${status}` }], `${status}`)
   }
   for (const status of [401, 409]) {
-    const { options, published } = setup(async () => { throw new UnexpectedCallbackError(`answered ${status}`, status) })
+    const { options, published } = setup(async () => { throw new UnexpectedOrderServiceAnswerError(`answered ${status}`, status) })
     await settleDelivery(delivery(orderCreated(order)), options)
     t.match(published, [{ path: 'retry' }], `${status} is retried`)
   }
@@ -122,17 +132,46 @@ t.test('an invalid message goes straight to the dead-letter queue without runnin
 })
 
 t.test('when the copy cannot be published the message is handed back, not acknowledged', async t => {
-  const { logs, options } = setup(async () => { throw new TransientCallbackError('503') }, {
-    retryLater: async () => { throw new Error('channel closed') }
-  })
+  const { logs, options } = setup(async () => { throw new TransientOrderServiceError('503') }, async () => { throw new Error('channel closed') })
   t.equal(await settleDelivery(delivery(orderCreated(order)), options), ConsumerStatus.REQUEUE)
   t.match(logs.at(-1), { level: 50, order_id: order.id, msg: /handing it back/ })
 })
 
 t.test('a failure while the processor stops hands the message back without a retry copy', async t => {
   const stopping = new AbortController()
-  const { options, published } = setup(async () => { stopping.abort(); throw new TransientCallbackError('aborted') })
+  const { options, published } = setup(async () => { stopping.abort(); throw new TransientOrderServiceError('aborted') })
   options.stopping = stopping.signal
   t.equal(await settleDelivery(delivery(orderCreated(order)), options), ConsumerStatus.REQUEUE)
   t.same(published, [])
+})
+
+t.test('a retry copy keeps the body, ids and where it was first published, without the broker\'s headers', async t => {
+  const { options, envelopes } = setup(async () => { throw new TransientOrderServiceError('503') })
+  const event = orderCreated(order)
+  await settleDelivery(delivery(event, { headers: { 'x-delivery-count': 2, 'x-death': [{ count: 1 }], 'x-first-death-reason': 'expired' } }), options)
+  const [[envelope, body]] = envelopes as [[Parameters<PublishConfirmed>[0], unknown]]
+  t.same(body, event)
+  t.match(envelope, { exchange: EXCHANGES.processorDelay, routingKey: delayQueueName(100), durable: true, messageId: 'msg-1', correlationId: 'req-42', contentType: 'application/json' })
+  t.same(envelope.headers, {
+    'x-request-id': 'req-42',
+    [DELIVERY_HEADERS.originalExchange]: EXCHANGES.orderEvents,
+    [DELIVERY_HEADERS.originalRoutingKey]: 'order_created',
+    [DELIVERY_HEADERS.retryAttempt]: 1
+  })
+})
+
+t.test('a dead letter goes to the dead-letter exchange under its first routing key, with reason, detail and time', async t => {
+  const { options, envelopes } = setup(async () => { throw new UnexpectedOrderServiceAnswerError('answered 403 '.repeat(200), 403) })
+  await settleDelivery(delivery(orderCreated(order), {
+    retryAttempt: 1, headers: { [DELIVERY_HEADERS.originalExchange]: EXCHANGES.orderEvents, [DELIVERY_HEADERS.originalRoutingKey]: 'order_created' }
+  }), options)
+  const [[envelope]] = envelopes as [[Parameters<PublishConfirmed>[0], unknown]]
+  t.match(envelope, { exchange: EXCHANGES.processorDeadLetter, routingKey: 'order_created' })
+  t.match(envelope.headers, {
+    [DELIVERY_HEADERS.deadLetterReason]: 'rejected_by_order_service',
+    [DELIVERY_HEADERS.failedAt]: /^\d{4}-\d\d-\d\dT/,
+    [DELIVERY_HEADERS.originalExchange]: EXCHANGES.orderEvents,
+    [DELIVERY_HEADERS.retryAttempt]: 1
+  })
+  t.equal((envelope.headers![DELIVERY_HEADERS.deadLetterDetail] as string).length, 1000, 'the detail is cut to 1000 characters')
 })

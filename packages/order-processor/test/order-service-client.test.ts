@@ -5,7 +5,7 @@ import t from 'tap'
 import { pino } from 'pino'
 import { SCOPES } from '@orders/contracts'
 import { ServiceTokenClient } from '@orders/platform'
-import { OrderCallbackClient, TransientCallbackError, UnexpectedCallbackError } from '../src/order-callback-client.ts'
+import { OrderServiceClient, TransientOrderServiceError, UnexpectedOrderServiceAnswerError } from '../src/order-service-client.ts'
 import { FakeOrderService, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from './fake-order-service.ts'
 import { anOrder } from './fixtures.ts'
 
@@ -17,7 +17,7 @@ async function setup (t: { teardown: (fn: () => unknown) => void }) {
   const tokens = new ServiceTokenClient({
     tokenUrl: `${orderService.url}/oauth/token`, clientId: TEST_CLIENT_ID, clientSecret: TEST_CLIENT_SECRET, scope: SCOPES.orderStatusWrite
   })
-  const client = new OrderCallbackClient({ gatewayUrl: orderService.url, tokens })
+  const client = new OrderServiceClient({ gatewayUrl: orderService.url, tokens })
   return { orderService, client, orders: client.forMessage('req-1', log) }
 }
 
@@ -57,7 +57,7 @@ t.test('a second 401 with a fresh token is an unexpected answer, not a loop', as
   const { orderService, orders } = await setup(t)
   const order = orderService.add(anOrder(10))
   orderService.failNext({ method: 'PATCH', orderId: order.id }, 401, 2)
-  await t.rejects(orders.patchStatus(order.id, { status: 'processing' }), UnexpectedCallbackError)
+  await t.rejects(orders.patchStatus(order.id, { status: 'processing' }), UnexpectedOrderServiceAnswerError)
   t.equal(orderService.calls.length, 2)
 })
 
@@ -66,15 +66,15 @@ t.test('5xx answers are transient', async t => {
   const order = orderService.add(anOrder(10))
   orderService.failNext({ method: 'PATCH', orderId: order.id }, 503)
   orderService.failNext({ method: 'GET', orderId: order.id }, 502)
-  await t.rejects(orders.patchStatus(order.id, { status: 'processing' }), TransientCallbackError)
-  await t.rejects(orders.getOrder(order.id), TransientCallbackError)
+  await t.rejects(orders.patchStatus(order.id, { status: 'processing' }), TransientOrderServiceError)
+  await t.rejects(orders.getOrder(order.id), TransientOrderServiceError)
 })
 
 t.test('other 4xx answers are unexpected', async t => {
   const { orderService, orders } = await setup(t)
   const order = orderService.add(anOrder(10))
   orderService.failNext({ method: 'PATCH', orderId: order.id }, 403)
-  await t.rejects(orders.patchStatus(order.id, { status: 'processing' }), UnexpectedCallbackError)
+  await t.rejects(orders.patchStatus(order.id, { status: 'processing' }), UnexpectedOrderServiceAnswerError)
 })
 
 t.test('an unreachable gateway is transient', async t => {
@@ -84,8 +84,8 @@ t.test('an unreachable gateway is transient', async t => {
   const { port } = server.address() as AddressInfo
   server.close()
   await once(server, 'close')
-  const client = new OrderCallbackClient({ gatewayUrl: `http://127.0.0.1:${port}`, tokens: { getToken: async () => 'token', invalidate () {} } })
-  await t.rejects(client.getOrder(anOrder(1).id, 'req-1', log), TransientCallbackError)
+  const client = new OrderServiceClient({ gatewayUrl: `http://127.0.0.1:${port}`, tokens: { getToken: async () => 'token', invalidate () {} } })
+  await t.rejects(client.getOrder(anOrder(1).id, 'req-1', log), TransientOrderServiceError)
 })
 
 t.test('a gateway that does not answer in time is transient', async t => {
@@ -94,6 +94,6 @@ t.test('a gateway that does not answer in time is transient', async t => {
   await once(server, 'listening')
   t.teardown(() => { server.closeAllConnections(); server.close() })
   const { port } = server.address() as AddressInfo
-  const client = new OrderCallbackClient({ gatewayUrl: `http://127.0.0.1:${port}`, tokens: { getToken: async () => 'token', invalidate () {} }, timeoutMs: 100 })
-  await t.rejects(client.getOrder(anOrder(1).id, 'req-1', log), TransientCallbackError)
+  const client = new OrderServiceClient({ gatewayUrl: `http://127.0.0.1:${port}`, tokens: { getToken: async () => 'token', invalidate () {} }, timeoutMs: 100 })
+  await t.rejects(client.getOrder(anOrder(1).id, 'req-1', log), TransientOrderServiceError)
 })

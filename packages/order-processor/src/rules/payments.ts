@@ -1,5 +1,18 @@
-import type { Kysely } from 'kysely'
-import { PROCESSOR_SCHEMA, type PaymentStatus, type ProcessorDatabase } from './database.ts'
+import type { ColumnType, Kysely } from 'kysely'
+
+/** The `processor` schema, owned by the order-processor alone (migrations/processor). */
+export const PROCESSOR_SCHEMA = 'processor'
+
+export type PaymentStatus = 'authorized' | 'declined'
+
+export interface ProcessorDatabase {
+  payments: {
+    order_id: string
+    amount: number
+    status: PaymentStatus
+    created_at: ColumnType<Date, never, never>
+  }
+}
 
 export interface Payment {
   orderId: string

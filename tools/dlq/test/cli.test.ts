@@ -1,22 +1,24 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { Connection } from 'rabbitmq-client'
-import { EXCHANGES, PROCESSOR_DELIVERY_LIMIT, QUEUES, topology } from '@orders/contracts'
+import { EXCHANGES, PROCESSOR_DELIVERY_LIMIT, QUEUES, processorTopology } from '@orders/contracts'
 import { createTestVhost } from '@orders/test-support'
-import { runDeadLettersCli, type CliIo } from '../src/dead-letters-cli.ts'
-import { DeadLetterQueue } from '../src/dead-letters.ts'
-import { anOrder, orderCreated } from './fixtures.ts'
+import { runDeadLettersCli, type CliIo } from '../src/cli.ts'
+import { DeadLetterQueue } from '../src/dead-letter-queue.ts'
+import { orderCreated } from './fixtures.ts'
 
 // `pnpm dlq` against a vhost of its own: the dead letters are published as the processor
 // publishes them (and one is dead-lettered by the broker itself), then listed, replayed, purged.
 
 const vhost = await createTestVhost()
 const connection = new Connection({ url: vhost.url, connectionName: 'dlq-test' })
+// Declares what the processor declares: the tool itself declares nothing.
+const topology = processorTopology([1000])
 const publisher = connection.createPublisher({
   confirm: true,
-  exchanges: [...topology.orderProcessingQueue.exchanges],
-  queues: [...topology.orderProcessingQueue.queues],
-  queueBindings: [...topology.orderProcessingQueue.queueBindings]
+  exchanges: topology.exchanges.map(exchange => ({ ...exchange })),
+  queues: topology.queues,
+  queueBindings: topology.queueBindings
 })
 const queue = new DeadLetterQueue(connection)
 t.teardown(async () => {
@@ -46,7 +48,8 @@ async function cli (argv: string[], options?: { interactive?: boolean, answer?: 
 
 /** A dead letter as the processor publishes it. */
 async function deadLetter (reason: string, retryAttempt: number) {
-  const order = anOrder(100)
+  const event = orderCreated()
+  const order = event.data.order
   const messageId = randomUUID()
   await publisher.send({
     exchange: EXCHANGES.processorDeadLetter,
@@ -62,7 +65,7 @@ async function deadLetter (reason: string, retryAttempt: number) {
       'x-original-exchange': EXCHANGES.orderEvents,
       'x-original-routing-key': 'order_created'
     }
-  }, orderCreated(order))
+  }, event)
   return { messageId, orderId: order.id }
 }
 
@@ -77,6 +80,17 @@ async function drainWorkQueue () {
   }
   return messages
 }
+
+t.test('a vhost where the processor never ran has no dead letters, and the tool declares nothing there', async t => {
+  const empty = await createTestVhost()
+  t.teardown(empty.drop)
+  const term = terminal()
+  t.equal(await runDeadLettersCli(['list'], empty.url, term.io), 0)
+  t.equal(term.out[1], `0 dead letters in ${QUEUES.orderProcessingDeadLetters}`)
+  const observer = new Connection(empty.url)
+  t.teardown(async () => { await observer.close() })
+  await t.rejects(observer.queueDeclare({ queue: QUEUES.orderProcessingDeadLetters, passive: true }), { code: 'NOT_FOUND' })
+})
 
 t.test('list shows id, order, reason, retries and time, oldest first, and leaves every message where it was', async t => {
   const first = await deadLetter('retries_exhausted', 2)
@@ -129,7 +143,7 @@ t.test('replay of an id that is not there says so and changes nothing', async t 
 
 t.test('a message the broker dead-letters after the delivery limit is listed with its reason', async t => {
   const messageId = randomUUID()
-  await publisher.send({ exchange: EXCHANGES.processorWork, routingKey: 'order_created', durable: true, messageId }, orderCreated(anOrder(1)))
+  await publisher.send({ exchange: EXCHANGES.processorWork, routingKey: 'order_created', durable: true, messageId }, orderCreated())
   // A processor that dies with the message every time: each delivery ends without an ack.
   const channel = await connection.acquire()
   for (let delivery = 0; delivery <= PROCESSOR_DELIVERY_LIMIT; delivery++) {

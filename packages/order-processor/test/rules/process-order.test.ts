@@ -1,9 +1,9 @@
 import t from 'tap'
 import { canTransition, type ChangeOrderStatusBody, type OrderStatus } from '@orders/contracts'
-import { TransientCallbackError, type OrderStatusApi } from '../src/order-callback-client.ts'
-import { decidePayment, processOrder, UnexpectedOrderStateError } from '../src/process-order.ts'
-import type { Payment, PaymentLedger } from '../src/payments.ts'
-import { anOrder } from './fixtures.ts'
+import { TransientOrderServiceError, type OrderStatusApi } from '../../src/order-service-client.ts'
+import { decidePayment, processOrder, UnexpectedOrderStateError } from '../../src/rules/process-order.ts'
+import type { Payment, PaymentLedger } from '../../src/rules/payments.ts'
+import { anOrder } from '../fixtures.ts'
 
 const LIMIT = 10_000
 
@@ -147,9 +147,9 @@ t.test('a transient failure of the order-service reaches the caller', async t =>
   const service = orderServiceHolding('new')
   const patch = service.api.patchStatus
   service.api.patchStatus = async (id, change) => {
-    if (change.status === 'completed') throw new TransientCallbackError('503')
+    if (change.status === 'completed') throw new TransientOrderServiceError('503')
     return await patch(id, change)
   }
-  await t.rejects(process(1, service.api), TransientCallbackError)
+  await t.rejects(process(1, service.api), TransientOrderServiceError)
   t.equal(service.status(), 'processing', 'the next delivery resumes from here')
 })

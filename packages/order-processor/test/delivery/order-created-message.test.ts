@@ -1,6 +1,6 @@
 import t from 'tap'
-import { decodeOrderCreated, requestIdOf } from '../src/order-created-message.ts'
-import { anOrder, orderCreated } from './fixtures.ts'
+import { decodeOrderCreated, requestIdOf } from '../../src/delivery/order-created-message.ts'
+import { anOrder, orderCreated } from '../fixtures.ts'
 
 const event = orderCreated(anOrder(1234))
 
