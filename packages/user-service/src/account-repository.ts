@@ -1,7 +1,14 @@
 import { sql, type Kysely } from 'kysely'
 import { appendToOutbox } from '@orders/outbox'
 import { EXCHANGES, ROUTING_KEYS, type User, type UserRegisteredV1 } from '@orders/contracts'
+import { DomainError } from '@orders/platform'
 import { USERS_SCHEMA, type UsersDatabase } from './database.ts'
+
+/** Emails are unique whatever their letter case; answered 409 by the platform's error handler. */
+export class EmailTakenError extends DomainError {
+  readonly kind = 'conflict'
+  constructor () { super('An account with this email already exists') }
+}
 
 // The unique index on lower(email), from migrations/users/0001.
 const EMAIL_UNIQUE_INDEX = 'accounts_email_lower_key'
@@ -32,10 +39,10 @@ export class AccountRepository {
 
   /**
    * Inserts the account and its `user_registered` event in one transaction, so the event is
-   * published if and only if the account exists. Returns undefined when the email is taken
+   * published if and only if the account exists. Throws EmailTakenError when the email is taken
    * (in any letter case), including when a concurrent registration wins the race.
    */
-  async createWithOutbox (account: NewAccount): Promise<User | undefined> {
+  async createWithOutbox (account: NewAccount): Promise<User> {
     let user: User
     try {
       user = await this.#db.transaction().execute(async trx => {
@@ -55,7 +62,7 @@ export class AccountRepository {
       })
     } catch (err) {
       const { code, constraint } = err as { code?: unknown, constraint?: unknown }
-      if (code === UNIQUE_VIOLATION && constraint === EMAIL_UNIQUE_INDEX) return undefined
+      if (code === UNIQUE_VIOLATION && constraint === EMAIL_UNIQUE_INDEX) throw new EmailTakenError()
       throw err
     }
     this.#onOutboxCommitted()

@@ -1,10 +1,26 @@
 import fp from 'fastify-plugin'
 import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import {
-  ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, ACCESS_TOKEN_TTL_SECONDS, SCOPES, hasScope
+  ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, ACCESS_TOKEN_TTL_SECONDS, SCOPES,
+  hasScope, isUuid, type AccessTokenClaims
 } from '@orders/contracts'
 import type { SigningKeys } from '../signing-keys.ts'
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT { user: AccessTokenClaims }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * An onRequest hook: a signed-in person's valid access token in `Authorization: Bearer …`
+     * (401 otherwise, with the RFC 6750 challenge); a service's token is 403. `request.user`
+     * holds its claims afterwards.
+     */
+    requireUserToken: onRequestHookHandler
+  }
+}
 
 export interface AuthenticationOptions {
   signingKeys: SigningKeys
@@ -12,12 +28,12 @@ export interface AuthenticationOptions {
 
 const INVALID_TOKEN = 'The access token is invalid'
 const TELLING_ERRORS = new Set(['FST_JWT_NO_AUTHORIZATION_IN_HEADER', 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED'])
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
  * Issues and verifies the platform's access tokens with @fastify/jwt: ES256 only, signed with
  * the newest key of users.signing_keys (its kid in the header), issuer and audience pinned.
- * `app.jwt.sign(claims)` adds iss, aud, iat and exp (ACCESS_TOKEN_TTL_SECONDS).
+ * `app.jwt.sign(claims)` adds iss, aud, iat and exp (ACCESS_TOKEN_TTL_SECONDS). Routes state
+ * who may call them: `onRequest: app.requireUserToken`, or `config: { public: true }`.
  */
 export default fp(async function authentication (app, { signingKeys }: AuthenticationOptions) {
   await app.register(fastifyJwt, {
@@ -55,18 +71,14 @@ export default fp(async function authentication (app, { signingKeys }: Authentic
       authorizationTokenExpiredMessage: 'The access token has expired'
     }
   })
+
+  app.decorate('requireUserToken', requireUserToken)
 }, { name: 'authentication' })
 
-export interface VerifiedClaims {
-  sub: string
-  scope?: string
-  client_id?: string
-}
-
-/** The claims of the request's bearer token, or a 401 (with the RFC 6750 challenge). */
-export async function verifyAccessToken (request: FastifyRequest, reply: FastifyReply): Promise<VerifiedClaims> {
+/** The claims of the request's bearer token (also in `request.user`), or a 401 with the RFC 6750 challenge. */
+async function verifyAccessToken (request: FastifyRequest, reply: FastifyReply): Promise<AccessTokenClaims> {
   try {
-    return await request.jwtVerify<VerifiedClaims>()
+    return await request.jwtVerify<AccessTokenClaims>()
   } catch (err) {
     const { code, message } = err as { code?: string, message: string }
     request.log.info({ reason: message }, 'access token rejected')
@@ -82,10 +94,9 @@ export async function verifyAccessToken (request: FastifyRequest, reply: Fastify
  * service token never stands for a person). Anything else is a valid token that may not do
  * this: 403.
  */
-export async function requireUserToken (request: FastifyRequest, reply: FastifyReply): Promise<{ accountId: string }> {
+async function requireUserToken (request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const claims = await verifyAccessToken(request, reply)
-  if (!hasScope(claims.scope, SCOPES.user) || claims.client_id !== undefined || !UUID.test(claims.sub)) {
+  if (!hasScope(claims.scope, SCOPES.user) || claims.client_id !== undefined || !isUuid(claims.sub)) {
     throw request.server.httpErrors.forbidden('This needs a signed-in user\'s token; a service token may not do this')
   }
-  return { accountId: claims.sub }
 }

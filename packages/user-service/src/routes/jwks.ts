@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ACCESS_TOKEN_ALGORITHM } from '@orders/contracts'
+import { ACCESS_TOKEN_ALGORITHM, errorResponses } from '@orders/contracts'
 import type { SigningKeys } from '../signing-keys.ts'
 
 export interface JwksRoutesOptions {
@@ -25,11 +25,12 @@ const JsonWebKeySet = Type.Object({ keys: Type.Array(PublishedJwk) })
 
 const jwksRoutes: FastifyPluginAsyncTypebox<JwksRoutesOptions> = async (app, { signingKeys }) => {
   app.get('/.well-known/jwks.json', {
+    config: { public: true },
     schema: {
       tags: ['oauth'],
       summary: 'Public keys that verify access tokens (public)',
       description: 'RFC 7517 JSON Web Key Set: every key tokens may be signed with, public parts only.',
-      response: { 200: JsonWebKeySet }
+      response: { 200: JsonWebKeySet, ...errorResponses(503) }
     }
   }, async (_request, reply) => {
     void reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`)

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ACCESS_TOKEN_TTL_SECONDS, AccessTokenResponse, LoginBody, SCOPES } from '@orders/contracts'
+import { ACCESS_TOKEN_TTL_SECONDS, AccessTokenResponse, BODY_ERRORS, errorResponses, LoginBody, SCOPES } from '@orders/contracts'
 import type { AccountRepository } from '../account-repository.ts'
 import type { PasswordHasher } from '../passwords.ts'
-import { BODY_ERRORS, errorResponses } from './error-responses.ts'
 
 export interface LoginRoutesOptions {
   accounts: AccountRepository
@@ -11,13 +10,14 @@ export interface LoginRoutesOptions {
 
 const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async (app, { accounts, passwords }) => {
   app.post('/login', {
+    config: { public: true },
     schema: {
       tags: ['users'],
       summary: 'Sign in: exchange email and password for a user access token (public)',
       description: `Returns an ES256 JWT with scope \`${SCOPES.user}\`, valid for ${ACCESS_TOKEN_TTL_SECONDS} seconds. ` +
         'A wrong password and an unknown email get the same 401.',
       body: LoginBody,
-      response: { 200: AccessTokenResponse, ...errorResponses(...BODY_ERRORS, 401) }
+      response: { 200: AccessTokenResponse, ...errorResponses(...BODY_ERRORS, 401, 503) }
     }
   }, async (request, reply) => {
     const { email, password } = request.body

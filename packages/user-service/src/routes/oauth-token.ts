@@ -1,9 +1,8 @@
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifySchemaValidationError } from 'fastify'
-import { ACCESS_TOKEN_TTL_SECONDS, AccessTokenResponse, ClientCredentialsBody } from '@orders/contracts'
+import { ACCESS_TOKEN_TTL_SECONDS, AccessTokenResponse, BODY_ERRORS, ClientCredentialsBody, errorResponses } from '@orders/contracts'
 import type { ServiceClients } from '../service-clients.ts'
-import { BODY_ERRORS, errorResponses } from './error-responses.ts'
 
 export interface OAuthTokenRoutesOptions {
   serviceClients: ServiceClients
@@ -21,7 +20,9 @@ const oauthTokenRoutes: FastifyPluginAsyncTypebox<OAuthTokenRoutesOptions> = asy
   // RFC 6749 token requests are form-encoded. Registered here, so only this route accepts forms.
   await app.register(formbody)
 
+  // Public as far as tokens go: the client's id and secret in the body are its credentials.
   app.post('/oauth/token', {
+    config: { public: true },
     schema: {
       tags: ['oauth'],
       summary: 'Service token: OAuth2 client-credentials grant (services, with their client_id and client_secret)',
