@@ -24,7 +24,7 @@ const options: RabbitMqClusterOptions = {
   onLog: (source, line) => { output.push(`${source} | ${line}`) }
 }
 const QUEUE = 'ha-test-orders'
-const QUORUM_ARGUMENTS = { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': 3 }
+const QUORUM_ARGUMENTS = { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': 3 } as const
 
 let cluster: RabbitMqCluster | undefined
 t.teardown(async () => {
