@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errorResponses, LIVE_STATUS_CLOSE_CODES, LIVE_STATUS_PATH, LIVE_STATUS_TOKEN_PARAM, LiveStatusQuery, SCOPES } from '@orders/contracts'
 import type { OrderNotificationHub } from '../notifications/hub.ts'
@@ -8,6 +9,10 @@ import type { OrderNotificationHub } from '../notifications/hub.ts'
  * (redacted from logs). A missing, invalid or expired token is refused with 401 before the upgrade.
  */
 const ordersWebSocketRoute: FastifyPluginAsyncTypebox<{ hub: OrderNotificationHub }> = async (app, { hub }) => {
+  // @fastify/websocket hides every WebSocket route from OpenAPI; this one is part of the API.
+  // Runs after its hook, which belongs to the parent instance.
+  app.addHook('onRoute', route => { if (route.websocket === true && route.schema) route.schema.hide = false })
+
   app.get(LIVE_STATUS_PATH, {
     websocket: true,
     onRequest: app.requireWebSocketScope(SCOPES.user),
@@ -20,7 +25,7 @@ const ordersWebSocketRoute: FastifyPluginAsyncTypebox<{ hub: OrderNotificationHu
         `${LIVE_STATUS_CLOSE_CODES.slowConsumer} when the client does not read fast enough, ` +
         `${LIVE_STATUS_CLOSE_CODES.goingAway} when the replica shuts down.`,
       querystring: LiveStatusQuery,
-      response: errorResponses(401, 403)
+      response: { 101: Type.Null({ description: 'Switching Protocols: the socket is open' }), ...errorResponses(401, 403) }
     }
   }, (socket, request) => {
     hub.add(request.user.sub, socket)

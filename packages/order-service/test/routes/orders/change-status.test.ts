@@ -1,6 +1,6 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { buildOrderService, sampleItems } from './helper.ts'
+import { buildOrderService, sampleItems } from '../../helper.ts'
 
 t.test('changing an order status', async t => {
   const { app, db, issuer } = await buildOrderService(t)
