@@ -4,12 +4,13 @@
  * postmaster, SIGKILL) and writes through HAProxy working again on the new primary, with the
  * acknowledged rows kept; the old primary rejoining; a second start reusing the data.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import t from 'tap'
 import { findFreePorts, pollUntil, startPostgresHa, type PostgresHa, type PostgresHaOptions } from '../src/ha/index.ts'
+import { processesUnder } from './processes.ts'
 
 t.setTimeout(480_000)
 
@@ -48,17 +49,6 @@ async function query<T extends pg.QueryResultRow> (url: string, sql: string, val
 
 async function notes (url: string): Promise<string[]> {
   return (await query<{ note: string }>(url, 'SELECT note FROM ha_probe ORDER BY id')).map(row => row.note)
-}
-
-/** Processes whose command line names our directory: Patroni and every postgres it started. */
-async function processesUnder (dir: string): Promise<string[]> {
-  const found: string[] = []
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')
-    if (cmdline.includes(dir)) found.push(`${entry}: ${cmdline.replaceAll('\0', ' ').trim()}`)
-  }
-  return found
 }
 
 const started = Date.now()

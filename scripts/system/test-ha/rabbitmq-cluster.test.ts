@@ -10,6 +10,7 @@ import path from 'node:path'
 import { Connection } from 'rabbitmq-client'
 import t from 'tap'
 import { findFreePorts, pollUntil, startRabbitMqCluster, type RabbitMqCluster, type RabbitMqClusterOptions } from '../src/ha/index.ts'
+import { processesUnder } from './processes.ts'
 
 t.setTimeout(420_000)
 
@@ -96,6 +97,7 @@ t.test('a second start on the same directory reuses the cluster and its messages
   await cluster!.stop()
   t.comment(`stopped in ${seconds(stoppingAt)} s`)
   t.notOk(cluster!.nodes.some(node => node.running), 'no node runs after stop()')
+  t.same(await processesUnder(baseDir), [], 'no Erlang VM or helper of ours is left')
 
   const restartedAt = Date.now()
   cluster = await startRabbitMqCluster(options)
