@@ -13,8 +13,11 @@ export interface BuildPaths {
   distDir: string
 }
 
-/** What the build reads; a change to any of these makes dist/ stale. */
-const SOURCES = ['index.html', 'client', 'src/vite-config.ts', 'package.json']
+/**
+ * What the build reads; a change to any of these makes dist/ stale. The app bundles the
+ * contracts' live-status module (the WebSocket protocol), so the contracts count too.
+ */
+const SOURCES = ['index.html', 'client', 'src/vite-config.ts', 'package.json', '../contracts/src']
 
 /** Newest modification time among the sources that exist (a deployment may ship dist/ alone). */
 async function newestSourceTime (webRoot: string): Promise<number> {

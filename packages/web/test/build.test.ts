@@ -7,9 +7,12 @@ import { buildIfStale, isBuildCurrent } from '../src/build.ts'
 
 /** A tiny app in the same layout as packages/web, built with the same Vite configuration. */
 async function tinyApp (t: Test) {
-  const webRoot = await mkdtemp(path.join(tmpdir(), 'web-build-'))
-  t.teardown(async () => { await rm(webRoot, { recursive: true, force: true }) })
-  await mkdir(path.join(webRoot, 'client'))
+  const workspace = await mkdtemp(path.join(tmpdir(), 'web-build-'))
+  t.teardown(async () => { await rm(workspace, { recursive: true, force: true }) })
+  const webRoot = path.join(workspace, 'web')
+  await mkdir(path.join(webRoot, 'client'), { recursive: true })
+  await mkdir(path.join(workspace, 'contracts/src'), { recursive: true })
+  await writeFile(path.join(workspace, 'contracts/src/live-status.ts'), 'export const LIVE_STATUS_PATH = "/orders/ws"\n')
   await writeFile(path.join(webRoot, 'index.html'), '<!doctype html><title>t</title><script type="module" src="/client/main.tsx"></script>')
   await writeFile(path.join(webRoot, 'client/main.tsx'), 'document.title = "built"\n')
   return { webRoot, distDir: path.join(webRoot, 'dist') }
@@ -26,6 +29,14 @@ t.test('builds when dist/ is missing, not again while it is current, and again a
   await utimes(path.join(paths.webRoot, 'client/main.tsx'), later, later)
   t.equal(await isBuildCurrent(paths), false)
   t.equal(await buildIfStale(paths, () => {}), 'built')
+})
+
+t.test('a change in the contracts beside the app makes the build stale (the app bundles the WebSocket protocol)', async t => {
+  const paths = await tinyApp(t)
+  t.equal(await buildIfStale(paths, () => {}), 'built')
+  const later = new Date(Date.now() + 5_000)
+  await utimes(path.join(paths.webRoot, '../contracts/src/live-status.ts'), later, later)
+  t.equal(await isBuildCurrent(paths), false)
 })
 
 t.test('servers starting together build once; the others wait and serve that build', async t => {
