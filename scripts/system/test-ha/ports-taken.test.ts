@@ -7,7 +7,8 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { findFreePorts, startPostgresHa, startRabbitMqCluster } from '../src/ha/index.ts'
+import { startPostgresHa, startRabbitMqCluster } from '../src/ha/index.ts'
+import { findFreePorts } from '../src/ha/waiting.ts'
 
 const baseDir = await mkdtemp(path.join(tmpdir(), 'ha-ports-'))
 const taken = net.createServer()

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import t from 'tap'
-import { findFreePorts, pollUntil, startPostgresHa, type PostgresHa, type PostgresHaOptions } from '../src/ha/index.ts'
+import { startPostgresHa, type PostgresHa, type PostgresHaOptions } from '../src/ha/index.ts'
+import { findFreePorts, pollUntil } from '../src/ha/waiting.ts'
 import { processesUnder } from './processes.ts'
 
 t.setTimeout(480_000)

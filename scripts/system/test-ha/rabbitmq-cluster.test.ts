@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Connection } from 'rabbitmq-client'
 import t from 'tap'
-import { findFreePorts, pollUntil, startRabbitMqCluster, type RabbitMqCluster, type RabbitMqClusterOptions } from '../src/ha/index.ts'
+import { startRabbitMqCluster, type RabbitMqCluster, type RabbitMqClusterOptions } from '../src/ha/index.ts'
+import { findFreePorts, pollUntil } from '../src/ha/waiting.ts'
 import { processesUnder } from './processes.ts'
 
 t.setTimeout(420_000)
