@@ -1,7 +1,10 @@
 /**
  * The watchdog stops the children when the launcher dies without stopping them (SIGKILL, a
- * crash), when no exit hook of the launcher's own can run. It is a small node process that
- * holds a pipe from the launcher: the pipe closing means the launcher is gone.
+ * crash, a test runner's timeout), when no exit hook of the launcher's own can run. It is a
+ * small node process that holds a pipe from the launcher: the pipe closing means the launcher
+ * is gone. The services and the HA engines (RabbitMQ nodes, etcd, Patroni, PostgreSQL) use
+ * it alike: without it a killed `pnpm dev --ha` would leave three Erlang VMs and a database
+ * cluster running and holding their ports.
  */
 import { spawn } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -16,7 +19,7 @@ export interface Watchdog {
 }
 
 // Reads "+pid" / "-pid" lines; when its stdin closes it sends SIGTERM to every process group
-// still listed, and SIGKILL to what is left after STOP_TIMEOUT_MS.
+// still listed, and SIGKILL to what is left after the grace period.
 const WATCHDOG_SOURCE = `
 process.title = 'order-platform-watchdog'
 const groups = new Set(); let buffer = ''
@@ -37,21 +40,22 @@ process.stdin.on('end', () => {
   const timer = setInterval(() => {
     signalAll(0)
     if (groups.size === 0) process.exit(0)
-    if (Date.now() - started > ${STOP_TIMEOUT_MS}) { signalAll('SIGKILL'); process.exit(0) }
+    if (Date.now() - started > Number(process.argv[1])) { signalAll('SIGKILL'); process.exit(0) }
   }, 200)
 })
 `
 
-export function startWatchdog (): Watchdog {
+/** `graceMs`: from SIGTERM to SIGKILL (default the services' STOP_TIMEOUT_MS; engines that flush data to disk want longer). */
+export function startWatchdog ({ graceMs = STOP_TIMEOUT_MS }: { graceMs?: number } = {}): Watchdog {
   // Detached: a Ctrl-C in the terminal must not end it before the launcher has stopped the children.
-  const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] })
+  const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, String(graceMs)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] })
   const stdin = child.stdin!
   stdin.on('error', () => {})
   // Neither the watchdog nor its pipe keeps the launcher's event loop alive.
   child.unref()
   ;(stdin as unknown as { unref?: () => void }).unref?.()
   return {
-    add: pid => { stdin.write(`+${pid}\n`) },
+    add: pid => { if (stdin.writable) stdin.write(`+${pid}\n`) },
     remove: pid => { if (stdin.writable) stdin.write(`-${pid}\n`) },
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return

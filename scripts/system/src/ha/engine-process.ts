@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import type { OrphanGuard } from './orphan-guard.ts'
+import type { Watchdog } from '../watchdog.ts'
 
 export type LogLine = (source: string, line: string) => void
 
@@ -23,11 +23,14 @@ export interface ExitStatus { code: number | null, signal: NodeJS.Signals | null
 
 const KEPT_LINES = 40
 
+/** SIGTERM to SIGKILL when the launcher died: a RabbitMQ node or PostgreSQL flushes its data meanwhile. */
+export const ENGINE_STOP_GRACE_MS = 15_000
+
 export class EngineProcess {
   readonly name: string
   #spec: EngineSpec
   #log: LogLine
-  #guard: OrphanGuard
+  #watchdog: Watchdog
   #child: ChildProcess | undefined
   #exited: Promise<ExitStatus> = Promise.resolve({ code: null, signal: null })
   #running = false
@@ -36,11 +39,11 @@ export class EngineProcess {
   onUnexpectedExit: ((status: ExitStatus) => void) | undefined
   #expectingExit = false
 
-  constructor (spec: EngineSpec, log: LogLine, guard: OrphanGuard) {
+  constructor (spec: EngineSpec, log: LogLine, watchdog: Watchdog) {
     this.name = spec.name
     this.#spec = spec
     this.#log = log
-    this.#guard = guard
+    this.#watchdog = watchdog
   }
 
   get pid (): number | undefined { return this.#running ? this.#child?.pid : undefined }
@@ -59,7 +62,7 @@ export class EngineProcess {
     this.#running = true
     this.#expectingExit = false
     const pid = child.pid
-    if (pid !== undefined) this.#guard.add(pid)
+    if (pid !== undefined) this.#watchdog.add(pid)
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', line => { this.#record(line) })
     }
@@ -68,7 +71,7 @@ export class EngineProcess {
       child.once('close', (code, signal) => {
         this.#running = false
         if (pid !== undefined) {
-          this.#guard.remove(pid)
+          this.#watchdog.remove(pid)
           // Helpers the engine forked into its group go with it.
           try { process.kill(-pid, 'SIGKILL') } catch {}
         }

@@ -5,12 +5,12 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { EngineProcess, type LogLine } from './engine-process.ts'
-import type { OrphanGuard } from './orphan-guard.ts'
+import type { Watchdog } from '../watchdog.ts'
 import { patroniGet } from './patroni-member.ts'
 import { pollUntil } from './waiting.ts'
 
 export async function startEtcd (
-  { dir, clientPort, peerPort, log, guard, readyTimeoutMs }: { dir: string, clientPort: number, peerPort: number, log: LogLine, guard: OrphanGuard, readyTimeoutMs: number }
+  { dir, clientPort, peerPort, log, watchdog, readyTimeoutMs }: { dir: string, clientPort: number, peerPort: number, log: LogLine, watchdog: Watchdog, readyTimeoutMs: number }
 ): Promise<EngineProcess> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const client = `http://127.0.0.1:${clientPort}`
@@ -27,7 +27,7 @@ export async function startEtcd (
     ],
     env: { PATH: process.env.PATH },
     cwd: dir
-  }, log, guard)
+  }, log, watchdog)
   engine.start()
   await pollUntil('etcd healthy', async () => {
     if (!engine.running) throw new Error(`etcd exited: ${engine.lastLines(5).join(' | ')}`)

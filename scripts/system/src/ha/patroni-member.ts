@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import path from 'node:path'
 import { EngineProcess, type LogLine } from './engine-process.ts'
-import type { OrphanGuard } from './orphan-guard.ts'
+import type { Watchdog } from '../watchdog.ts'
 import type { MemberLayout, RunAs } from './patroni-config.ts'
 import { pollUntil } from './waiting.ts'
 
@@ -32,11 +32,11 @@ export interface MemberProcess extends PatroniMember {
 
 export function patroniMember (
   layout: MemberLayout,
-  { configFile, runAs, log, guard, readyTimeoutMs, onUnexpectedExit }: {
+  { configFile, runAs, log, watchdog, readyTimeoutMs, onUnexpectedExit }: {
     configFile: string
     runAs: RunAs | undefined
     log: LogLine
-    guard: OrphanGuard
+    watchdog: Watchdog
     readyTimeoutMs: number
     /** Patroni exited without being asked to (killHard() and stop() ask). */
     onUnexpectedExit?: (member: PatroniMember) => void
@@ -49,7 +49,7 @@ export function patroniMember (
     cwd: layout.dir,
     env: { PATH: process.env.PATH, HOME: layout.dir, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', PYTHONUNBUFFERED: '1' },
     user: runAs
-  }, log, guard)
+  }, log, watchdog)
 
   const postmasterPid = async (): Promise<number | undefined> => {
     const text = await readFile(path.join(layout.dataDir, 'postmaster.pid'), 'utf8').catch(() => '')

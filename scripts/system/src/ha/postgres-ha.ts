@@ -6,9 +6,9 @@
  */
 import { chmod, mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import type { LogLine } from './engine-process.ts'
+import { ENGINE_STOP_GRACE_MS, type LogLine } from './engine-process.ts'
 import { startEtcd } from './etcd.ts'
-import { startOrphanGuard } from './orphan-guard.ts'
+import { startWatchdog } from '../watchdog.ts'
 import { loadCredentials, postgresUser, writeMemberConfig, type MemberLayout } from './patroni-config.ts'
 import { clusterStatus, patroniMember, type ClusterMemberStatus, type MemberProcess, type PatroniMember } from './patroni-member.ts'
 import { startPostgresHaproxy } from './postgres-haproxy.ts'
@@ -75,7 +75,7 @@ export async function startPostgresHa (options: PostgresHaOptions): Promise<Post
   await chmod(baseDir, 0o755)
   const runAs = await postgresUser()
   const credentials = await loadCredentials(baseDir)
-  const guard = startOrphanGuard()
+  const watchdog = startWatchdog({ graceMs: ENGINE_STOP_GRACE_MS })
   const layouts: MemberLayout[] = pgPorts.map((pgPort, i) => {
     const dir = path.join(baseDir, `pg${i + 1}`)
     return { name: `pg${i + 1}`, pgPort, restPort: restPorts[i] ?? 0, dir, dataDir: path.join(dir, 'data') }
@@ -92,7 +92,7 @@ export async function startPostgresHa (options: PostgresHaOptions): Promise<Post
     await Promise.all(members.filter(member => member.name !== leader).map(async member => { await member.stop() }))
     await Promise.all(members.filter(member => member.name === leader).map(async member => { await member.stop() }))
     await etcd?.stop({ graceMs: 10_000 })
-    await guard.close()
+    await watchdog.close()
   }
 
   const waitUntilHealthy = async (timeoutMs = readyTimeoutMs): Promise<void> => {
@@ -111,15 +111,15 @@ export async function startPostgresHa (options: PostgresHaOptions): Promise<Post
   }
 
   try {
-    etcd = await startEtcd({ dir: path.join(baseDir, 'etcd'), clientPort: etcdPorts.client, peerPort: etcdPorts.peer, log, guard, readyTimeoutMs })
+    etcd = await startEtcd({ dir: path.join(baseDir, 'etcd'), clientPort: etcdPorts.client, peerPort: etcdPorts.peer, log, watchdog, readyTimeoutMs })
     for (const layout of layouts) {
       const configFile = await writeMemberConfig(layout, { scope: 'orders', etcdClientPort: etcdPorts.client, credentials, runAs })
-      members.push(patroniMember(layout, { configFile, runAs, log, guard, readyTimeoutMs, onUnexpectedExit: options.onUnexpectedExit }))
+      members.push(patroniMember(layout, { configFile, runAs, log, watchdog, readyTimeoutMs, onUnexpectedExit: options.onUnexpectedExit }))
     }
     log('ha', `starting Patroni members ${layouts.map(layout => layout.name).join(', ')} in ${baseDir}`)
     // All at once: on a first start one wins the race to initialise, the others copy it.
     for (const member of members) member.start()
-    haproxy = await startPostgresHaproxy({ baseDir, port, backends: layouts, haproxyPath: options.haproxyPath ?? '/usr/sbin/haproxy', log, guard })
+    haproxy = await startPostgresHaproxy({ baseDir, port, backends: layouts, haproxyPath: options.haproxyPath ?? '/usr/sbin/haproxy', log, watchdog })
     await waitUntilHealthy()
     log('ha', `PostgreSQL ready through HAProxy on 127.0.0.1:${port}`)
   } catch (err) {

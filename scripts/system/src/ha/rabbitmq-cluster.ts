@@ -6,8 +6,8 @@
  */
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import { EngineProcess, type LogLine } from './engine-process.ts'
-import { startOrphanGuard } from './orphan-guard.ts'
+import { ENGINE_STOP_GRACE_MS, EngineProcess, type LogLine } from './engine-process.ts'
+import { startWatchdog } from '../watchdog.ts'
 import { rabbitmqFiles, rabbitmqctl, type NodeIdentity } from './rabbitmq-node.ts'
 import { assertPortsFree, pollUntil } from './waiting.ts'
 
@@ -77,7 +77,7 @@ export async function startRabbitMqCluster (options: RabbitMqClusterOptions): Pr
   await mkdir(baseDir, { recursive: true })
 
   const files = await rabbitmqFiles(baseDir, identities)
-  const guard = startOrphanGuard()
+  const watchdog = startWatchdog({ graceMs: ENGINE_STOP_GRACE_MS })
   const engines: EngineProcess[] = []
   const ctl = async (node: string, args: string[], timeoutMs?: number): Promise<string> => await rabbitmqctl(files.cliEnv, node, args, timeoutMs)
   const awaitBoot = async (node: string): Promise<void> => {
@@ -88,7 +88,7 @@ export async function startRabbitMqCluster (options: RabbitMqClusterOptions): Pr
   }
 
   const nodes: RabbitMqNode[] = identities.map(identity => {
-    const engine = new EngineProcess(files.serverSpec(identity), log, guard)
+    const engine = new EngineProcess(files.serverSpec(identity), log, watchdog)
     engines.push(engine)
     const node: RabbitMqNode = {
       name: identity.name,
@@ -111,7 +111,7 @@ export async function startRabbitMqCluster (options: RabbitMqClusterOptions): Pr
 
   const stop = async (): Promise<void> => {
     await Promise.all(engines.map(async engine => { await engine.stop() }))
-    await guard.close()
+    await watchdog.close()
   }
 
   const anyRunning = (): RabbitMqNode => {
