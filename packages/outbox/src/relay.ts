@@ -7,8 +7,14 @@ import type { OutboxDatabase } from './table.ts'
 export interface OutboxRelayOptions {
   db: Kysely<any>
   schema: string
-  /** A publisher created with `confirm: true`: `send` resolves once the broker has the message. */
-  publisher: Publisher
+  /**
+   * A publisher created with `confirm: true` (`send` resolves once the broker has the message),
+   * or a function that creates one: then a publisher whose message was NACKed, or whose confirm
+   * did not come in time, is closed and replaced before the next batch (see #replacePublisher).
+   */
+  publisher: Publisher | (() => Publisher)
+  /** How long a batch waits for its confirms before its rows go back to pending. */
+  confirmTimeoutMs?: number
   log: Logger
   /** Rows taken per transaction; one confirm wait covers the whole batch. */
   batchSize?: number
@@ -18,6 +24,15 @@ export interface OutboxRelayOptions {
   retentionMs?: number
   /** How often published rows past their retention are deleted. */
   cleanupIntervalMs?: number
+}
+
+/** The broker refused a message (basic.nack), as rabbitmq-client reports it. */
+function isNack (err: unknown): boolean {
+  return (err as { code?: unknown } | undefined)?.code === 'NACK'
+}
+
+class ConfirmTimeout extends Error {
+  readonly code = 'CONFIRM_TIMEOUT'
 }
 
 // Deletes go in slices so a large backlog never holds long locks or one huge transaction.
@@ -37,7 +52,9 @@ const CLEANUP_BATCH = 5_000
 export class OutboxRelay {
   readonly #db: Kysely<OutboxDatabase>
   readonly #schema: string
-  readonly #publisher: Publisher
+  readonly #createPublisher: (() => Publisher) | undefined
+  #publisher: Publisher
+  readonly #confirmTimeoutMs: number
   readonly #log: Logger
   readonly #batchSize: number
   readonly #pollIntervalMs: number
@@ -52,7 +69,9 @@ export class OutboxRelay {
   constructor (options: OutboxRelayOptions) {
     this.#db = options.db as Kysely<OutboxDatabase>
     this.#schema = options.schema
-    this.#publisher = options.publisher
+    this.#createPublisher = typeof options.publisher === 'function' ? options.publisher : undefined
+    this.#publisher = typeof options.publisher === 'function' ? options.publisher() : options.publisher
+    this.#confirmTimeoutMs = options.confirmTimeoutMs ?? 10_000
     this.#log = options.log
     this.#batchSize = options.batchSize ?? 200
     this.#pollIntervalMs = options.pollIntervalMs ?? 1_000
@@ -95,10 +114,11 @@ export class OutboxRelay {
       if (claimed.length === 0) return 0
       // UPDATE … RETURNING has no order of its own: publish oldest first.
       const rows = claimed.sort((a, b) => a.position < b.position ? -1 : a.position > b.position ? 1 : 0)
-      // All sends go out at once; each resolves on the broker's confirm. A failure rolls the
-      // transaction back, so every row of the batch stays pending and is tried again.
-      await Promise.all(rows.map(async row => {
-        await this.#publisher.send({
+      // All sends go out at once; each resolves on the broker's confirm. A failure (a NACK, a
+      // lost connection, no confirm within confirmTimeoutMs) rolls the transaction back, so
+      // every row of the batch stays pending and is published again (consumers deduplicate).
+      await this.#sendConfirmed(rows.map(row => async (publisher: Publisher) => {
+        await publisher.send({
           exchange: row.exchange,
           routingKey: row.routing_key,
           messageId: row.id,
@@ -111,6 +131,42 @@ export class OutboxRelay {
       this.#log.debug({ count: rows.length, schema: this.#schema }, 'outbox rows published')
       return rows.length
     })
+  }
+
+  /** Runs every send on the current publisher and waits for all confirms, at most confirmTimeoutMs. */
+  async #sendConfirmed (sends: Array<(publisher: Publisher) => Promise<void>>): Promise<void> {
+    const publisher = this.#publisher
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new ConfirmTimeout(`no confirm within ${this.#confirmTimeoutMs} ms`)) }, this.#confirmTimeoutMs)
+    })
+    const confirmed = Promise.all(sends.map(async send => { await send(publisher) }))
+    confirmed.catch(() => {}) // a failure after the timeout belongs to a batch already given up
+    try {
+      await Promise.race([confirmed, late])
+    } catch (err) {
+      if (isNack(err) || err instanceof ConfirmTimeout) this.#replacePublisher(publisher, err as Error)
+      throw err
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /**
+   * RabbitMQ 3.10 NACKs every publish on a channel that reconnected while a quorum queue
+   * behind its exchange was electing a leader, for as long as that channel lives, while a new
+   * channel works at once (doc/ha.md); a channel whose confirms stopped coming is no better.
+   * So such a publisher is closed and the next batch goes out on a fresh one.
+   */
+  #replacePublisher (failed: Publisher, reason: Error): void {
+    if (this.#publisher !== failed) return
+    if (this.#createPublisher === undefined) {
+      this.#log.warn({ err: reason, schema: this.#schema }, 'outbox publisher failed and cannot be replaced (the relay was given a publisher, not a function creating one)')
+      return
+    }
+    this.#log.warn({ err: reason, schema: this.#schema }, 'outbox publisher replaced: its channel NACKed a message or stopped confirming')
+    this.#publisher = this.#createPublisher()
+    failed.close().catch(() => {})
   }
 
   /** Ask the loop to look now (call right after committing outbox rows). */
