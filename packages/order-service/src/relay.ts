@@ -12,8 +12,7 @@ const config = loadConfig(RelayConfig)
 const app = createServiceInstance({ service: 'outbox-relay', logLevel: config.LOG_LEVEL })
 const db = createDatabase<OrdersDatabase>({ connectionString: config.DATABASE_URL, poolSize: 2, applicationName: 'outbox-relay' })
 const broker = createBrokerConnection(config.AMQP_URL, 'outbox-relay', app.log)
-const publisher = createEventPublisher(broker)
-const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher, log: app.log, pollIntervalMs: config.RELAY_POLL_INTERVAL_MS })
+const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher: () => createEventPublisher(broker), log: app.log, pollIntervalMs: config.RELAY_POLL_INTERVAL_MS })
 
 await app.register(async instance => {
   await registerServiceBasics(instance, {
@@ -27,7 +26,6 @@ relay.start()
 closeOnSignals(app.log, async () => {
   await relay.stop()
   await app.close()
-  await publisher.close()
   await broker.close()
   await db.destroy()
 })

@@ -14,10 +14,9 @@ const config = loadConfig(OrderServiceConfig)
 const app = createServiceInstance({ service: config.INSTANCE_ID, logLevel: config.LOG_LEVEL })
 const db = createDatabase<OrdersDatabase>({ connectionString: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: config.INSTANCE_ID })
 const broker = createBrokerConnection(config.AMQP_URL, config.INSTANCE_ID, app.log)
-const publisher = createEventPublisher(broker)
 // Publishes this replica's events right after each commit; the standalone relay and the
 // other replicas' polls pick up whatever a crash leaves behind.
-const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher, log: app.log.child({ component: 'outbox-relay' }), pollIntervalMs: config.RELAY_POLL_INTERVAL_MS })
+const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher: () => createEventPublisher(broker), log: app.log.child({ component: 'outbox-relay' }), pollIntervalMs: config.RELAY_POLL_INTERVAL_MS })
 
 const hub = new OrderNotificationHub({ log: app.log.child({ component: 'notifications' }) })
 const statusEvents = consumeStatusEvents({ broker, hub, instanceId: config.INSTANCE_ID, log: app.log })
@@ -37,7 +36,6 @@ closeOnSignals(app.log, async () => {
   await app.close() // stops accepting requests and waits for those in flight
   await statusEvents.close()
   await relay.stop() // publishes what they committed
-  await publisher.close()
   await broker.close()
   await db.destroy()
 })

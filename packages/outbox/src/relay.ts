@@ -179,11 +179,12 @@ export class OutboxRelay {
     this.#running ??= this.#loop()
   }
 
-  /** Finishes the batch in flight, then stops. */
+  /** Finishes the batch in flight, then stops (and closes its publisher, when it created it). */
   async stop (): Promise<void> {
     this.#stopping = true
     this.wake()
     await this.#running
+    if (this.#createPublisher !== undefined) await this.#publisher.close()
   }
 
   async #loop (): Promise<void> {

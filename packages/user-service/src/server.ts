@@ -17,8 +17,7 @@ const db = createDatabase<UsersDatabase>({ connectionString: config.DATABASE_URL
 const broker = createBrokerConnection(config.AMQP_URL, SERVICE, app.log)
 // Confirms make `send` resolve only once the broker has the message, which is when the relay
 // may mark the row published. The exchange is (re)declared before the first publish.
-const publisher = createEventPublisher(broker, EVENT_EXCHANGES.userEvents)
-const relay = new OutboxRelay({ db, schema: USERS_SCHEMA, publisher, log: app.log.child({ component: 'outbox-relay' }) })
+const relay = new OutboxRelay({ db, schema: USERS_SCHEMA, publisher: () => createEventPublisher(broker, EVENT_EXCHANGES.userEvents), log: app.log.child({ component: 'outbox-relay' }) })
 
 await app.register(userServiceApp, { db, broker, onOutboxCommitted: () => { relay.wake() }, config })
 relay.start()
@@ -26,7 +25,6 @@ relay.start()
 closeOnSignals(app.log, async () => {
   await app.close() // stops accepting requests and waits for those in flight
   await relay.stop() // publishes what they committed
-  await publisher.close()
   await broker.close()
   await db.destroy()
 })
