@@ -7,6 +7,7 @@ import {
 } from '@orders/contracts'
 import { ORDERS_SCHEMA, type OrdersDatabase, type OrdersTable } from './database.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
+import { orderMetrics } from './order-metrics.ts'
 import { IdempotencyKeyReusedError, IllegalTransitionError, OrderNotFoundError } from './order-errors.ts'
 
 export interface CreateOrderInput {
@@ -43,6 +44,7 @@ export class OrderRepository {
     const stored = await statement.executeTakeFirst()
     if (stored) {
       this.#onOutboxCommitted()
+      orderMetrics.statusTransitions.inc({ from: 'none', to: 'new' })
       return { order, created: true }
     }
 
@@ -118,6 +120,7 @@ export class OrderRepository {
         .executeTakeFirst()
       if (changed) {
         this.#onOutboxCommitted()
+        orderMetrics.statusTransitions.inc({ from: current.status, to: order.status })
         return order
       }
     }

@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 import type { Publisher } from 'rabbitmq-client'
 import type { Logger } from '@orders/platform'
 import type { OutboxDatabase } from './table.ts'
+import { relayMetrics } from './metrics.ts'
 
 export interface OutboxRelayOptions {
   db: Kysely<any>
@@ -117,6 +118,7 @@ export class OutboxRelay {
       // All sends go out at once; each resolves on the broker's confirm. A failure (a NACK, a
       // lost connection, no confirm within confirmTimeoutMs) rolls the transaction back, so
       // every row of the batch stays pending and is published again (consumers deduplicate).
+      const confirmed = relayMetrics.publishDuration.startTimer({ schema: this.#schema })
       await this.#sendConfirmed(rows.map(row => async (publisher: Publisher) => {
         await publisher.send({
           exchange: row.exchange,
@@ -128,6 +130,8 @@ export class OutboxRelay {
           headers: row.headers
         }, row.payload)
       }))
+      confirmed()
+      relayMetrics.published.inc({ schema: this.#schema }, rows.length)
       this.#log.debug({ count: rows.length, schema: this.#schema }, 'outbox rows published')
       return rows.length
     })
@@ -176,12 +180,14 @@ export class OutboxRelay {
   }
 
   start (): void {
+    relayMetrics.watchBacklog(this.#db, this.#schema)
     this.#running ??= this.#loop()
   }
 
   /** Finishes the batch in flight, then stops (and closes its publisher, when it created it). */
   async stop (): Promise<void> {
     this.#stopping = true
+    relayMetrics.unwatchBacklog(this.#db, this.#schema)
     this.wake()
     await this.#running
     if (this.#createPublisher !== undefined) await this.#publisher.close()
@@ -197,6 +203,7 @@ export class OutboxRelay {
         failures = 0
       } catch (err) {
         failures++
+        relayMetrics.failures.inc({ schema: this.#schema })
         this.#log.warn({ err, schema: this.#schema }, 'outbox relay could not publish; rows stay pending')
       }
       if (Date.now() - this.#lastCleanupAt >= this.#cleanupIntervalMs) {

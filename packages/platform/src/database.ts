@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
+import { observePool } from './metrics.ts'
 
 // int8 (bigint) columns hold money totals in minor units, at most 100 items × 1000 × 10^8 = 10^13,
 // well inside Number's exact range, so parse them as numbers rather than strings.
@@ -31,6 +32,7 @@ export function createDatabase<DB> (options: DatabaseOptions): Kysely<DB> {
   // crash the process; the query in flight fails on its own (→ 503) and the next one reconnects.
   pool.on('error', () => {})
   pool.on('connect', client => { client.on('error', () => {}) })
+  observePool(pool, options.applicationName ?? 'default')
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
 }
 

@@ -9,6 +9,7 @@ import { validatorCompiler } from './validation.ts'
 import { installErrorHandler } from './errors.ts'
 import { healthRoutes, type ReadinessChecks } from './health.ts'
 import { requireRouteGuards } from './route-guards.ts'
+import { metricsPlugin } from './metrics.ts'
 
 /** Bodies over 1 MiB are answered 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024
@@ -37,6 +38,8 @@ export function createServiceInstance (options: ServiceInstanceOptions) {
     return503OnClosing: true
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
+  // GET /metrics and the HTTP metrics of every route, in every process (metrics.ts).
+  void app.register(metricsPlugin)
   // Echo the request id so a client can quote it and logs can be joined across services.
   app.addHook('onSend', async (request, reply) => { void reply.header('x-request-id', request.id) })
   return app

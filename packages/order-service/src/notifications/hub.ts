@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws'
 import { LIVE_STATUS_CLOSE_CODES, type Order, type OrderStatusChangedMessage } from '@orders/contracts'
 import type { Logger } from '@orders/platform'
+import { orderMetrics } from '../order-metrics.ts'
 
 export interface NotificationHubOptions {
   log: Logger
@@ -42,9 +43,11 @@ export class OrderNotificationHub {
     let sockets = this.#socketsByUser.get(userId)
     if (!sockets) this.#socketsByUser.set(userId, sockets = new Set())
     sockets.add(socket)
+    orderMetrics.webSocketConnections.inc()
     this.#alive.add(socket)
     socket.on('pong', () => { this.#alive.add(socket) })
     socket.on('close', () => {
+      orderMetrics.webSocketConnections.dec()
       sockets.delete(socket)
       if (sockets.size === 0 && this.#socketsByUser.get(userId) === sockets) this.#socketsByUser.delete(userId)
     })

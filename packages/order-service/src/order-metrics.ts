@@ -1,0 +1,15 @@
+import { counter, gauge } from '@orders/platform'
+
+/** The order-service's own metrics (doc/operations.md). */
+export const orderMetrics = {
+  /** Every committed move of the state machine; a new order counts as from="none" to="new". */
+  statusTransitions: counter({
+    name: 'order_status_transitions_total',
+    help: 'Committed order status changes, by previous and new status',
+    labelNames: ['from', 'to'] as const
+  }),
+  webSocketConnections: gauge({
+    name: 'order_service_websocket_connections',
+    help: 'Open WebSockets (GET /orders/ws) on this replica'
+  })
+}
