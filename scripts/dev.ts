@@ -9,6 +9,7 @@
 import { Type } from '@sinclair/typebox'
 import { loadConfig } from '@orders/platform'
 import { createPrefixedWriter, PORTS, startSystem, type RunningSystem, type SystemPorts } from '@orders/system'
+import { startObservingFromDev } from '@orders/system/observe'
 
 // Each port's variable and default come from the process table (@orders/system's topology.ts).
 const config = loadConfig(Type.Object({
@@ -83,7 +84,11 @@ console.log([
   ''
 ].join('\n'))
 
+// --observe: Prometheus scraping every process (doc/operations.md).
+const observing = process.argv.includes('--observe') ? await startObservingFromDev(system, log) : undefined
+
 await stopRequested
+await observing?.stop()
 await system.stop()
 log('system', 'every process has stopped')
 process.exit(0)
