@@ -7,7 +7,11 @@ import { Type, type Static } from '@sinclair/typebox'
 export const ErrorResponse = Type.Object({
   statusCode: Type.Integer(),
   error: Type.String(),
-  message: Type.String()
+  message: Type.String(),
+  errors: Type.Optional(Type.Array(Type.Object({
+    field: Type.String({ description: 'Where, in the request: "items.0.sku", "currency", "status"' }),
+    message: Type.String({ description: 'In plain words, e.g. "sku" may contain letters, digits, \'.\', \'_\' and \'-\'' })
+  }), { description: 'A 400 for invalid input: one entry per field in error, all of them at once' }))
 }, { description: 'Every 4xx and 5xx answer' })
 export type ErrorResponse = Static<typeof ErrorResponse>
 

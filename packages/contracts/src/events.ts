@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { Order } from './order.ts'
+import { Currency, Order } from './order.ts'
 import { User } from './user.ts'
 
 /**
@@ -16,11 +16,29 @@ function integrationEvent<T extends string, P extends TSchema> (type: T, version
   })
 }
 
-export const OrderCreatedV1 = integrationEvent('order_created', 1, Type.Object({ order: Order }))
+/**
+ * The order as events carry it. `currency` and `cancellable_until` came later: producers always
+ * write them, and a consumer must still accept a v1 event without them (one written before they
+ * existed): no currency reads as the platform's DEFAULT_CURRENCY of that time (EUR), no
+ * `cancellable_until` as "no grace period".
+ */
+export const EventOrder = Type.Object({
+  ...Order.properties,
+  currency: Type.Optional(Currency),
+  cancellable_until: Type.Optional(Order.properties.cancellable_until)
+})
+export type EventOrder = Static<typeof EventOrder>
+
+/** The order of an event with the fields it may lack filled in as their absence means. */
+export function orderFromEvent (order: EventOrder): Order {
+  return { ...order, currency: order.currency ?? 'EUR', cancellable_until: order.cancellable_until ?? order.created_at }
+}
+
+export const OrderCreatedV1 = integrationEvent('order_created', 1, Type.Object({ order: EventOrder }))
 export type OrderCreatedV1 = Static<typeof OrderCreatedV1>
 
 export const OrderStatusChangedV1 = integrationEvent('order_status_changed', 1, Type.Object({
-  order: Order,
+  order: EventOrder,
   previous_status: Order.properties.status
 }))
 export type OrderStatusChangedV1 = Static<typeof OrderStatusChangedV1>

@@ -1,5 +1,6 @@
 import { FormatRegistry } from '@sinclair/typebox'
 import { UUID_PATTERN } from './uuid.ts'
+import { isKnownCurrency } from './order-limits.ts'
 
 /**
  * The string formats the contracts use, for typebox's own checker (`Value.Check`), which fails
@@ -18,3 +19,4 @@ if (!FormatRegistry.Has('email')) FormatRegistry.Set('email', value => EMAIL.tes
 if (!FormatRegistry.Has('date-time')) {
   FormatRegistry.Set('date-time', value => DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)))
 }
+if (!FormatRegistry.Has('iso-4217')) FormatRegistry.Set('iso-4217', isKnownCurrency)

@@ -1,6 +1,8 @@
 import './formats.ts'
 export * from './order-status.ts'
 export * from './order.ts'
+export * from './order-limits.ts'
+export * from './rules-in-words.ts'
 export * from './user.ts'
 export * from './events.ts'
 export * from './errors.ts'

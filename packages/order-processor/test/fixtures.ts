@@ -9,8 +9,10 @@ export function anOrder (total: number, status: OrderStatus = 'new'): Order {
     user_id: randomUUID(),
     status,
     items: [{ sku: 'SKU-1', quantity: 1, unit_price: total }],
+    currency: 'EUR',
     total,
     failure_reason: null,
+    cancellable_until: now,
     created_at: now,
     updated_at: now
   }

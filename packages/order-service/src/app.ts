@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Connection } from 'rabbitmq-client'
+import { DEFAULT_CURRENCY } from '@orders/contracts'
 import { databaseAndBrokerChecks, registerServiceBasics } from '@orders/platform'
 import websocket from '@fastify/websocket'
 import authentication from './plugins/authentication.ts'
@@ -20,6 +21,10 @@ export interface OrderServiceAppOptions {
   hub: OrderNotificationHub
   /** True once shutdown has begun: /healthz answers 503 so the gateway stops sending requests. */
   isDraining?: () => boolean
+  /** DEFAULT_CURRENCY (default: the contracts' DEFAULT_CURRENCY). */
+  defaultCurrency?: string
+  /** ORDER_GRACE_PERIOD_MS (default 0: no grace period). */
+  gracePeriodMs?: number
 }
 
 /** The order-service as a plugin: the server process and the tests both register it. */
@@ -32,7 +37,7 @@ export default async function orderServiceApp (app: FastifyInstance, options: Or
   })
   await app.register(authentication, { userServiceUrl: options.userServiceUrl })
   const orderRepository = new OrderRepository({ db: options.db, onOutboxCommitted: options.onOutboxCommitted })
-  await app.register(ordersRoutes, { orderRepository })
+  await app.register(ordersRoutes, { orderRepository, defaultCurrency: options.defaultCurrency ?? DEFAULT_CURRENCY, gracePeriodMs: options.gracePeriodMs ?? 0 })
   // A client never needs to send more than a ping; 64 KiB bounds what one can make us read.
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
   await app.register(ordersWebSocketRoute, { hub: options.hub })

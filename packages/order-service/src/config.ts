@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { DEFAULT_CURRENCY } from '@orders/contracts'
 import { commonConfigProperties } from '@orders/platform'
 
 export const OrderServiceConfig = Type.Object({
@@ -14,7 +15,14 @@ export const OrderServiceConfig = Type.Object({
    * On SIGTERM, /healthz answers 503 for this long before the server stops taking requests:
    * HAProxy checks every second and needs two failures (haproxy.cfg) to stop routing here.
    */
-  SHUTDOWN_DRAIN_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 2_500 })
+  SHUTDOWN_DRAIN_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 2_500 }),
+  /**
+   * How long a new order waits before the processor may take it, so its owner can still cancel
+   * it (doc/delivery.md, "The grace period"). An hour at most: longer is a different feature.
+   */
+  ORDER_GRACE_PERIOD_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5_000 }),
+  /** The currency of an order whose request names none (ISO 4217). */
+  DEFAULT_CURRENCY: Type.String({ format: 'iso-4217', default: DEFAULT_CURRENCY })
 })
 export type OrderServiceConfig = Static<typeof OrderServiceConfig>
 

@@ -8,8 +8,10 @@ export interface OrdersTable {
   user_id: string
   status: OrderStatus
   items: ColumnType<OrderItem[], string, string>
+  currency: string
   total: number
   failure_reason: FailureReason | null
+  cancellable_until: ColumnType<Date, Date, never>
   idempotency_key: string | null
   request_hash: string | null
   created_at: ColumnType<Date, Date | undefined, never>

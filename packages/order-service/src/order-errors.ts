@@ -32,3 +32,11 @@ export class InvalidCursorError extends DomainError {
   readonly kind = 'invalid_request'
   constructor () { super('The cursor is not one this API issued; start again without it') }
 }
+
+/** The processor asked for an order before its grace period ended: the owner may still cancel it. */
+export class GracePeriodNotOverError extends DomainError {
+  readonly kind = 'conflict'
+  constructor (readonly cancellableUntil: Date) {
+    super(`The order may still be cancelled until ${cancellableUntil.toISOString()}; it cannot be processed before then`)
+  }
+}

@@ -2,17 +2,21 @@ import { createHash, randomUUID } from 'node:crypto'
 import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely'
 import { outboxRow, type OutboxMessage } from '@orders/outbox'
 import {
-  canTransition, EXCHANGES, orderTotal, ROUTING_KEYS,
-  type ChangeOrderStatusBody, type Order, type OrderCreatedV1, type OrderItem, type OrderStatusChangedV1
+  canTransition, DEFAULT_CURRENCY, EXCHANGES, orderTotal, ROUTING_KEYS,
+  type ChangeOrderStatusBody, type Order, type OrderCreatedV1, type OrderItem, type OrderStatus, type OrderStatusChangedV1
 } from '@orders/contracts'
 import { ORDERS_SCHEMA, type OrdersDatabase, type OrdersTable } from './database.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 import { orderMetrics } from './order-metrics.ts'
-import { IdempotencyKeyReusedError, IllegalTransitionError, OrderNotFoundError } from './order-errors.ts'
+import { GracePeriodNotOverError, IdempotencyKeyReusedError, IllegalTransitionError, OrderNotFoundError } from './order-errors.ts'
 
 export interface CreateOrderInput {
   userId: string
   items: OrderItem[]
+  /** ISO 4217, already checked (default: the contracts' DEFAULT_CURRENCY). */
+  currency?: string
+  /** The order's grace period: the processor takes it no earlier (ORDER_GRACE_PERIOD_MS; default 0). */
+  gracePeriodMs?: number
   idempotencyKey?: string
   requestId: string
 }
@@ -64,10 +68,14 @@ export class OrderRepository {
     return toOrder(row)
   }
 
-  /** The user's orders, newest first; `cursor` continues after the last order of the previous page. */
-  async listForUser (userId: string, options: { limit: number, cursor?: string }): Promise<{ orders: Order[], nextCursor: string | null }> {
+  /**
+   * The user's orders, newest first, of one status only if asked; `cursor` continues after the
+   * last order of the previous page (with the same filter).
+   */
+  async listForUser (userId: string, options: { limit: number, cursor?: string, status?: OrderStatus }): Promise<{ orders: Order[], nextCursor: string | null }> {
     let query = this.#db.selectFrom('orders').selectAll()
       .where('user_id', '=', userId)
+      .$if(options.status !== undefined, q => q.where('status', '=', options.status!))
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(options.limit + 1)
@@ -103,6 +111,9 @@ export class OrderRepository {
       // Someone else's order is "not found", exactly like an unknown one.
       if (!current || (options.ownerId !== undefined && current.user_id !== options.ownerId)) throw new OrderNotFoundError()
       if (!canTransition(current.status, change.status)) throw new IllegalTransitionError(current.status, change.status)
+      // The grace period is the owner's: the processor defers the order until it ends, and this
+      // refusal keeps "a cancel inside the window always wins" true even if it did not.
+      if (change.status === 'processing' && Date.now() < current.cancellable_until.getTime()) throw new GracePeriodNotOverError(current.cancellable_until)
 
       const now = new Date()
       const order = toOrder({ ...current, status: change.status, failure_reason: change.failure_reason ?? null, updated_at: now })
@@ -133,18 +144,22 @@ export class OrderRepository {
  * into its pgbench baseline, so the two cannot drift.
  */
 export function createOrderStatement (db: Kysely<OrdersDatabase>, input: CreateOrderInput) {
-  const requestHash = input.idempotencyKey ? hashItems(input.items) : null
+  const currency = input.currency ?? DEFAULT_CURRENCY
+  const requestHash = input.idempotencyKey ? hashRequest(input.items, currency) : null
   // The order is complete before it is stored (id and timestamps made here, in milliseconds
   // like the column), so its event can be written by the same statement: one round trip,
   // one implicit transaction, instead of BEGIN, two INSERTs and COMMIT.
   const now = new Date()
+  const cancellableUntil = new Date(now.getTime() + (input.gracePeriodMs ?? 0))
   const order: Order = {
     id: randomUUID(),
     user_id: input.userId,
     status: 'new',
     items: input.items,
+    currency,
     total: orderTotal(input.items),
     failure_reason: null,
+    cancellable_until: cancellableUntil.toISOString(),
     created_at: now.toISOString(),
     updated_at: now.toISOString()
   }
@@ -156,7 +171,9 @@ export function createOrderStatement (db: Kysely<OrdersDatabase>, input: CreateO
         user_id: order.user_id,
         status: order.status,
         items: JSON.stringify(order.items),
+        currency: order.currency,
         total: order.total,
+        cancellable_until: cancellableUntil,
         idempotency_key: input.idempotencyKey ?? null,
         request_hash: requestHash,
         created_at: now,
@@ -194,14 +211,21 @@ function toOrder (row: Selectable<OrdersTable>): Order {
     user_id: row.user_id,
     status: row.status,
     items: row.items,
+    currency: row.currency,
     total: row.total,
     failure_reason: row.failure_reason,
+    cancellable_until: row.cancellable_until.toISOString(),
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString()
   }
 }
 
-/** Identifies a request body for Idempotency-Key replays (property order does not matter). */
-function hashItems (items: OrderItem[]): string {
-  return createHash('sha256').update(JSON.stringify(items.map(i => [i.sku, i.quantity, i.unit_price]))).digest('hex')
+/**
+ * Identifies a request body for Idempotency-Key replays (property order does not matter). The
+ * currency counts only when it is not EUR, so the hashes stored before orders had a currency
+ * (all EUR) still match a replay of the same request.
+ */
+function hashRequest (items: OrderItem[], currency: string): string {
+  const lines = items.map(i => [i.sku, i.quantity, i.unit_price])
+  return createHash('sha256').update(JSON.stringify(currency === 'EUR' ? lines : [currency, lines])).digest('hex')
 }

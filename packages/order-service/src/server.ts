@@ -23,7 +23,8 @@ const statusEvents = consumeStatusEvents({ broker, hub, instanceId: config.INSTA
 
 let draining = false
 await app.register(orderServiceApp, {
-  db, broker, userServiceUrl: config.USER_SERVICE_URL, onOutboxCommitted: () => { relay.wake() }, hub, isDraining: () => draining
+  db, broker, userServiceUrl: config.USER_SERVICE_URL, onOutboxCommitted: () => { relay.wake() }, hub, isDraining: () => draining,
+  defaultCurrency: config.DEFAULT_CURRENCY, gracePeriodMs: config.ORDER_GRACE_PERIOD_MS
 })
 relay.start()
 

@@ -9,7 +9,7 @@ import { OrderNotificationHub } from '../src/notifications/hub.ts'
  * The order-service app on a database of its own, verifying tokens of a test issuer's JWKS.
  * Everything is closed and dropped when the test ends.
  */
-export async function buildOrderService (t: Test) {
+export async function buildOrderService (t: Test, options: { gracePeriodMs?: number, defaultCurrency?: string } = {}) {
   const database = await createTestDatabase()
   const issuer = await startTestTokenIssuer()
   const broker = new Connection((await resolveServiceUrls()).amqpUrl)
@@ -20,7 +20,8 @@ export async function buildOrderService (t: Test) {
     broker,
     userServiceUrl: issuer.url,
     onOutboxCommitted: () => { outboxCommits++ },
-    hub: new OrderNotificationHub({ log: app.log })
+    hub: new OrderNotificationHub({ log: app.log }),
+    ...options
   })
   await app.ready()
   t.teardown(async () => {

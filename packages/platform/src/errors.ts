@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { isDatabaseUnavailable } from './database.ts'
 import { DOMAIN_ERROR_STATUS, DomainError } from './domain-errors.ts'
+import { fieldPlace, fieldProblems, type FieldProblem } from './validation.ts'
 
 /**
  * One error handler for every service: the full error goes to the log; the client gets
@@ -13,10 +14,14 @@ export function installErrorHandler (app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let statusCode = error.statusCode ?? 500
     let message = error.message
+    let errors: FieldProblem[] | undefined
     if (error instanceof DomainError) {
       statusCode = DOMAIN_ERROR_STATUS[error.kind]
     } else if (error.validation) {
       statusCode = 400
+      // Every field in error, in plain words: "items[0]: \"sku\" may contain letters, …".
+      errors = fieldProblems(error.validation as Parameters<typeof fieldProblems>[0])
+      message = errors.map(e => (fieldPlace(e.field) === '' ? e.message : `${fieldPlace(e.field)}: ${e.message}`)).join('; ')
     } else if (isDatabaseUnavailable(error)) {
       statusCode = 503
       message = 'The database is unavailable; nothing was changed. Try again shortly.'
@@ -28,6 +33,6 @@ export function installErrorHandler (app: FastifyInstance): void {
     } else {
       request.log.info({ statusCode, reason: message }, 'request rejected')
     }
-    return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message })
+    return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(errors && { errors }) })
   })
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Value } from '@sinclair/typebox/value'
 import type { Connection } from 'rabbitmq-client'
-import { EXCHANGES, OrderStatusChangedV1, ROUTING_KEYS } from '@orders/contracts'
+import { EXCHANGES, orderFromEvent, OrderStatusChangedV1, ROUTING_KEYS } from '@orders/contracts'
 import type { Logger } from '@orders/platform'
 import type { OrderNotificationHub } from './hub.ts'
 
@@ -25,7 +25,7 @@ export function consumeStatusEvents (options: { broker: Connection, hub: OrderNo
       options.log.warn({ message_id: message.messageId }, 'ignoring a malformed order_status_changed event')
       return
     }
-    options.hub.notifyStatusChanged(message.body.data.order)
+    options.hub.notifyStatusChanged(orderFromEvent(message.body.data.order))
   })
   consumer.on('error', err => { options.log.warn({ err }, 'status event consumer error (it reconnects)') })
   return consumer

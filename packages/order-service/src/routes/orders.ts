@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BODY_ERRORS, ChangeOrderStatusBody, CreateOrderBody, errorResponses, hasScope, Order, OrderPage, SCOPES, Uuid } from '@orders/contracts'
+import { BODY_ERRORS, ChangeOrderStatusBody, CreateOrderBody, errorResponses, hasScope, Order, OrderListQuery, OrderPage, SCOPES, Uuid } from '@orders/contracts'
 import type { OrderRepository } from '../order-repository.ts'
 
 const OrderIdParams = Type.Object({ id: Uuid({ description: 'The order id' }) })
@@ -11,14 +11,24 @@ const bearer = [{ bearerAuth: [] }]
  * the repository refuses (unknown order, illegal move, reused key, bad cursor) it throws as a
  * domain error, which the platform's error handler answers (404, 409, 400).
  */
-const ordersRoutes: FastifyPluginAsyncTypebox<{ orderRepository: OrderRepository }> = async (app, { orderRepository }) => {
+export interface OrdersRoutesOptions {
+  orderRepository: OrderRepository
+  /** The currency of an order whose request names none (DEFAULT_CURRENCY). */
+  defaultCurrency: string
+  /** How long a new order stays cancellable before the processor may take it (ORDER_GRACE_PERIOD_MS). */
+  gracePeriodMs: number
+}
+
+const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = async (app, { orderRepository, defaultCurrency, gracePeriodMs }) => {
   app.post('/orders', {
     onRequest: app.requireScope(SCOPES.user),
     schema: {
       tags: ['orders'],
       summary: 'Place an order (user token)',
-      description: 'Stores the order with status `new`; it is then processed asynchronously. ' +
-        'With an `Idempotency-Key`, repeating the same request returns the same order (200) and creates nothing new.',
+      description: 'Stores the order with status `new`; it is then processed asynchronously, once its grace period ' +
+        '(`cancellable_until`) is over. Amounts are minor units of `currency` (the service default when left out). ' +
+        'With an `Idempotency-Key`, repeating the same request returns the same order (200) and creates nothing new. ' +
+        'A 400 names every field in error at once, in `message` and in `errors`.',
       security: bearer,
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
       body: CreateOrderBody,
@@ -28,6 +38,8 @@ const ordersRoutes: FastifyPluginAsyncTypebox<{ orderRepository: OrderRepository
     const { order, created } = await orderRepository.createWithOutbox({
       userId: request.user.sub,
       items: request.body.items,
+      currency: request.body.currency ?? defaultCurrency,
+      gracePeriodMs,
       idempotencyKey: request.headers['idempotency-key'],
       requestId: request.id
     })
@@ -38,12 +50,9 @@ const ordersRoutes: FastifyPluginAsyncTypebox<{ orderRepository: OrderRepository
     onRequest: app.requireScope(SCOPES.user),
     schema: {
       tags: ['orders'],
-      summary: "List the caller's own orders, newest first (user token)",
+      summary: "List the caller's own orders, newest first, optionally of one status (user token)",
       security: bearer,
-      querystring: Type.Object({
-        limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-        cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'next_cursor of the previous page' }))
-      }, { additionalProperties: false }),
+      querystring: OrderListQuery,
       response: { 200: OrderPage, ...errorResponses(400, 401, 403, 503) }
     }
   }, async request => {

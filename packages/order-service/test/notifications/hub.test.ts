@@ -29,7 +29,7 @@ async function socketPair (t: Test, hub: OrderNotificationHub, userId: string, c
 function orderOf (userId: string, itemCount = 1): Order {
   const now = new Date().toISOString()
   return {
-    id: randomUUID(), user_id: userId, status: 'processing', total: itemCount, failure_reason: null, created_at: now, updated_at: now,
+    id: randomUUID(), user_id: userId, status: 'processing', total: itemCount, currency: 'EUR', failure_reason: null, cancellable_until: now, created_at: now, updated_at: now,
     items: Array.from({ length: itemCount }, (_, i) => ({ sku: `SKU-${'x'.repeat(50)}-${i}`, quantity: 1, unit_price: 1 }))
   }
 }

@@ -12,10 +12,11 @@ t.test('placing an order', async t => {
     const res = await app.inject({ method: 'POST', url: '/orders', headers: auth, payload: { items: sampleItems } })
     t.equal(res.statusCode, 201)
     const order = res.json()
-    t.match(order, { user_id: userId, status: 'new', items: sampleItems, total: 2 * 1250 + 99, failure_reason: null })
+    t.match(order, { user_id: userId, status: 'new', items: sampleItems, currency: 'EUR', total: 2 * 1250 + 99, failure_reason: null })
     t.match(order.id, /^[0-9a-f-]{36}$/)
     t.ok(Date.parse(order.created_at) && Date.parse(order.updated_at))
-    t.same(Object.keys(order).sort(), ['created_at', 'failure_reason', 'id', 'items', 'status', 'total', 'updated_at', 'user_id'])
+    t.equal(order.cancellable_until, order.created_at, 'no grace period unless configured')
+    t.same(Object.keys(order).sort(), ['cancellable_until', 'created_at', 'currency', 'failure_reason', 'id', 'items', 'status', 'total', 'updated_at', 'user_id'])
   })
 
   t.test('writes the order_created event to the outbox in the same transaction', async t => {
@@ -40,6 +41,7 @@ t.test('placing an order', async t => {
     ['a fractional quantity', { items: [{ sku: 'A', quantity: 1.5, unit_price: 1 }] }],
     ['quantity as a string', { items: [{ sku: 'A', quantity: '2', unit_price: 1 }] }],
     ['a negative unit_price', { items: [{ sku: 'A', quantity: 1, unit_price: -1 }] }],
+    ['a unit_price of 0', { items: [{ sku: 'A', quantity: 1, unit_price: 0 }] }],
     ['unit_price over 100000000', { items: [{ sku: 'A', quantity: 1, unit_price: 100_000_001 }] }],
     ['an unknown property on the order', { items: [{ sku: 'A', quantity: 1, unit_price: 1 }], total: 0 }],
     ['an unknown property on an item', { items: [{ sku: 'A', quantity: 1, unit_price: 1, discount: 5 }] }],
