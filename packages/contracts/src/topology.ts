@@ -28,7 +28,12 @@ export const QUEUES = {
   /** The order-processor's work queue: a quorum queue (replicated, delivery limit, safe dead-lettering). */
   orderProcessing: 'order-processor.order_created.quorum',
   /** Messages that can never succeed, with the reason in their headers (`pnpm dlq`). */
-  orderProcessingDeadLetters: 'order-processor.dead-letters'
+  orderProcessingDeadLetters: 'order-processor.dead-letters',
+  /**
+   * New orders waiting for their grace period to end (each message expires when it does), then
+   * dead-lettered into the work queue like a delayed retry (doc/delivery.md, "The grace period").
+   */
+  orderGracePeriod: 'order-processor.grace-period'
 } as const
 
 export const ROUTING_KEYS = {
@@ -65,20 +70,32 @@ export function delayQueueName (delayMs: number): string {
   return `order-processor.delay.${delayMs}ms`
 }
 
+export interface QuorumQueueOptions {
+  /**
+   * `x-quorum-initial-group-size`: on how many cluster nodes a new quorum queue gets a replica
+   * (3 on `pnpm dev --ha`'s cluster: every node). Left out by default, because a queue's
+   * arguments must match on every redeclaration and the queues of a single-node broker were
+   * declared without it; on a single node a larger size means that one node anyway.
+   */
+  quorumInitialGroupSize?: number
+}
+
 /**
  * Everything the order-processor owns, declared by the processor alone: its work queue bound
  * to `orders.events` (and to `order-processor.work`, for retries and replays), one delay queue
  * per retry delay (a message waits there for the queue's TTL, then the broker dead-letters it
  * back through `order-processor.work`; no plugin), and the dead-letter queue.
  */
-export function processorTopology (retryDelaysMs: readonly number[]) {
+export function processorTopology (retryDelaysMs: readonly number[], { quorumInitialGroupSize }: QuorumQueueOptions = {}) {
   const delays = [...new Set(retryDelaysMs)]
+  const replicas = quorumInitialGroupSize === undefined ? {} : { 'x-quorum-initial-group-size': quorumInitialGroupSize }
   const workQueue = {
     queue: QUEUES.orderProcessing,
     // Quorum queues must be durable.
     durable: true,
     arguments: {
       'x-queue-type': 'quorum',
+      ...replicas,
       'x-delivery-limit': PROCESSOR_DELIVERY_LIMIT,
       'x-dead-letter-exchange': EXCHANGES.processorDeadLetter,
       ...safeDeadLettering
@@ -96,12 +113,27 @@ export function processorTopology (retryDelaysMs: readonly number[]) {
     durable: true,
     arguments: {
       'x-queue-type': 'quorum' as const,
+      ...replicas,
       'x-message-ttl': delayMs,
       'x-dead-letter-exchange': EXCHANGES.processorWork,
       'x-dead-letter-routing-key': ROUTING_KEYS.orderCreated,
       ...safeDeadLettering
     }
   }))
+  // Like a delay queue, but each message carries its own TTL (the time left of its order's
+  // grace period). Expiry happens at the head of the queue, so a message never waits less than
+  // its TTL; as every order gets the same grace period, they arrive in the order they expire.
+  const graceQueue = {
+    queue: QUEUES.orderGracePeriod,
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum' as const,
+      ...replicas,
+      'x-dead-letter-exchange': EXCHANGES.processorWork,
+      'x-dead-letter-routing-key': ROUTING_KEYS.orderCreated,
+      ...safeDeadLettering
+    }
+  }
   // The exchanges the work queue is bound to, and its dead-letter exchange.
   const workQueueExchanges = [
     EVENT_EXCHANGES.orderEvents,
@@ -114,10 +146,11 @@ export function processorTopology (retryDelaysMs: readonly number[]) {
     workQueueBindings,
     deadLetterQueue,
     exchanges: [...workQueueExchanges, { exchange: EXCHANGES.processorDelay, type: 'direct', durable: true } as const],
-    queues: [workQueue, deadLetterQueue, ...delayQueues],
+    queues: [workQueue, deadLetterQueue, graceQueue, ...delayQueues],
     queueBindings: [
       ...workQueueBindings,
       { exchange: EXCHANGES.processorDeadLetter, queue: QUEUES.orderProcessingDeadLetters, routingKey: '' },
+      { exchange: EXCHANGES.processorDelay, queue: QUEUES.orderGracePeriod, routingKey: QUEUES.orderGracePeriod },
       ...delays.map(delayMs => ({ exchange: EXCHANGES.processorDelay, queue: delayQueueName(delayMs), routingKey: delayQueueName(delayMs) }))
     ]
   }

@@ -29,7 +29,9 @@ export const ProcessorConfigSchema = Type.Object({
    * Milliseconds a message waits before each retry of a transient failure, comma-separated;
    * after the last one it goes to the dead-letter queue. One delay queue per value.
    */
-  RETRY_DELAYS_MS: Type.String({ pattern: '^\\d+(,\\d+)*$', default: DEFAULT_RETRY_DELAYS_MS.join(',') })
+  RETRY_DELAYS_MS: Type.String({ pattern: '^\\d+(,\\d+)*$', default: DEFAULT_RETRY_DELAYS_MS.join(',') }),
+  /** Replicas of each new quorum queue (`x-quorum-initial-group-size`); unset on a single-node broker. */
+  QUORUM_INITIAL_GROUP_SIZE: Type.Optional(Type.Integer({ minimum: 1, maximum: 99 }))
 })
 
 export type ProcessorConfig = Omit<Static<typeof ProcessorConfigSchema>, 'TOKEN_URL' | 'RETRY_DELAYS_MS'> & {

@@ -52,3 +52,16 @@ t.test("an event publisher (the outbox relays') declares its exchange and no que
   t.equal((await rabbitmqctl('list_queues', '-p', vhost.name, '--no-table-headers', 'name')).trim(), '')
   t.match(await rabbitmqctl('list_exchanges', '-p', vhost.name, '--no-table-headers', 'name'), EXCHANGES.orderEvents)
 })
+
+t.test('QUORUM_INITIAL_GROUP_SIZE=3 on a single-node broker: the quorum queues carry it, have the one node as replica, and a second processor redeclares them', async t => {
+  const harness = await startProcessorHarness(t, { QUORUM_INITIAL_GROUP_SIZE: '3' })
+  await harness.startAnotherProcessor()
+  // rabbitmqctl lists a queue's arguments as [name, type, value] triples.
+  const queues = JSON.parse(await rabbitmqctl('list_queues', '-p', harness.vhost.name, 'name', 'arguments', 'members', '--formatter', 'json')) as Array<{ name: string, arguments: Array<[string, string, unknown]>, members?: string[] }>
+  for (const name of [QUEUES.orderProcessing, ...TEST_RETRY_DELAYS_MS.map(delayQueueName)]) {
+    const queue = queues.find(q => q.name === name)
+    t.equal(queue?.arguments.find(([key]) => key === 'x-quorum-initial-group-size')?.[2], 3, `${name} asks for three replicas`)
+    t.equal(queue?.members?.length, 1, `${name} has the one node there is`)
+  }
+  t.notOk(harness.logs.some(line => /PRECONDITION_FAILED/.test(JSON.stringify(line))), 'no redeclaration was refused')
+})

@@ -1,7 +1,7 @@
 import type { Connection, Envelope, MessageBody, ReturnedMessage } from 'rabbitmq-client'
 import {
   BROKER_HEADERS, DEAD_LETTER_REASONS, DELIVERY_HEADERS, EXCHANGES,
-  delayQueueName, processorTopology, retryAttemptOf, type DeadLetterReason
+  delayQueueName, processorTopology, retryAttemptOf, type DeadLetterReason, type QuorumQueueOptions
 } from '@orders/contracts'
 import { UnexpectedOrderServiceAnswerError } from '../order-service-client.ts'
 
@@ -127,8 +127,8 @@ export class UnroutableMessageError extends Error {
  * and the dead-letter queue. Run on every (re)connect, so the dead-letter queue exists before
  * the broker or the processor first sends a message there.
  */
-export async function declareProcessorTopology (connection: Connection, retryDelaysMs: readonly number[]): Promise<void> {
-  const topology = processorTopology(retryDelaysMs)
+export async function declareProcessorTopology (connection: Connection, retryDelaysMs: readonly number[], queues: QuorumQueueOptions = {}): Promise<void> {
+  const topology = processorTopology(retryDelaysMs, queues)
   for (const exchange of topology.exchanges) await connection.exchangeDeclare({ ...exchange })
   for (const queue of topology.queues) await connection.queueDeclare(queue)
   for (const binding of topology.queueBindings) await connection.queueBind(binding)
