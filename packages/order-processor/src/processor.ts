@@ -8,6 +8,7 @@ import orderProcessorApp from './app.ts'
 import { OrderServiceClient } from './order-service-client.ts'
 import { createOrderCreatedConsumer } from './delivery/consumer.ts'
 import { createConfirmedPublisher, declareProcessorTopology } from './delivery/failed-messages.ts'
+import { unwatchQueueDepths, watchQueueDepths } from './delivery/metrics.ts'
 import { PaymentRepository, type ProcessorDatabase } from './rules/payments.ts'
 import { processOrder, type RuleSettings } from './rules/process-order.ts'
 
@@ -46,6 +47,7 @@ export async function startOrderProcessor (config: ProcessorConfig, options: Ord
   const log = options.log ?? app.log
   const db = createDatabase<ProcessorDatabase>({ connectionString: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'order-processor' })
   const connection = createBrokerConnection(config.AMQP_URL, 'order-processor', log)
+  watchQueueDepths(connection)
   let consuming = false
   await app.register(orderProcessorApp, { connection, db, isConsuming: () => consuming })
   try {
@@ -112,6 +114,7 @@ export async function startOrderProcessor (config: ProcessorConfig, options: Ord
       await consumerClosed
     }
     await failedMessages.close()
+    unwatchQueueDepths(connection)
     await app.close()
     await connection.close()
     await db.destroy()

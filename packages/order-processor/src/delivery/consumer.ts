@@ -6,6 +6,7 @@ import { TransientOrderServiceError } from '../order-service-client.ts'
 import type { ProcessingOutcome } from '../rules/process-order.ts'
 import { decodeOrderCreated } from './order-created-message.ts'
 import { classifyError, routeFailedMessage, type Failure, type PublishConfirmed } from './failed-messages.ts'
+import { processorMetrics } from './metrics.ts'
 
 /** The message a run of the rules belongs to: its request id, and a logger that names it. */
 export interface MessageContext {
@@ -86,11 +87,13 @@ export async function settleDelivery (message: AsyncMessage, options: OrderCreat
   } catch (err) {
     if (options.stopping?.aborted) {
       log.info({ err }, 'processor stopping; message handed back to the work queue')
+      processorMetrics.messages.inc({ result: 'handed_back' })
       return ConsumerStatus.REQUEUE
     }
     return await routeFailure(message, classifyError(err), options, log, err)
   }
 
+  if (outcome.outcome !== 'order_not_found') processorMetrics.messages.inc({ result: outcome.outcome })
   switch (outcome.outcome) {
     case 'completed':
       log.info({ ...delivery, resumed: outcome.resumed, charged: outcome.charged }, 'order completed')
@@ -114,13 +117,17 @@ async function routeFailure (message: AsyncMessage, failure: Failure, options: O
       // A transient answer is expected now and then; anything else is worth someone's attention.
       const level = err === undefined || err instanceof TransientOrderServiceError ? 'warn' : 'error'
       log[level]({ err, reason: failure.detail, retry_attempt: plan.attempt, retry_in_ms: plan.delayMs }, 'processing failed; retrying after a delay')
+      processorMetrics.messages.inc({ result: 'retried' })
     } else {
       log.error({ err, reason: plan.reason, detail: plan.detail, retry_attempt: retryAttemptOf(message.headers) }, 'message sent to the dead-letter queue')
+      processorMetrics.messages.inc({ result: 'dead_lettered' })
+      processorMetrics.deadLetters.inc({ reason: plan.reason })
     }
     return ConsumerStatus.ACK
   } catch (publishErr) {
     const pauseMs = options.handBackPauseMs ?? DEFAULT_HAND_BACK_PAUSE_MS
     log.error({ err: publishErr, failure: failure.detail, pause_ms: pauseMs }, 'could not publish the failed message on; handing it back to the work queue')
+    processorMetrics.messages.inc({ result: 'handed_back' })
     await sleep(pauseMs, undefined, { signal: options.stopping }).catch(() => {})
     return ConsumerStatus.REQUEUE
   }
