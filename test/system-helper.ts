@@ -1,8 +1,10 @@
 import type { Test } from 'tap'
-import { startIsolatedSystem } from '@orders/system'
+import { startIsolatedSystem, type ProcessName } from '@orders/system'
 
 // The end-to-end tests talk to the platform through the same gateway client as bench and chaos.
 export { call, registerAndLogin, waitForOrderStatus, type HttpAnswer } from '@orders/test-support'
+
+export type TestSystem = Awaited<ReturnType<typeof startTestSystem>>
 
 /**
  * The whole platform as `pnpm dev` starts it (migrations, user-service, two order-service
@@ -24,11 +26,28 @@ export async function startTestSystem (t: Test, env: Record<string, string> = {}
   return { system, db: database.db, amqpUrl: vhost.url, lines, gateway: system.gatewayUrl }
 }
 
-/** Resolves when a log line matching `pattern` appears (now or later), within a deadline. */
-export async function waitForLogLine (lines: string[], pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+/**
+ * Stops one process of a shared system for the rest of test `t`, and starts it again when `t`
+ * ends, pass or fail, so that the next flow finds the whole system. Returns the process, for
+ * a test that restarts it itself earlier.
+ */
+export async function stopUntilTestEnds (t: Test, { system }: TestSystem, name: ProcessName) {
+  const child = system.processes.get(name)
+  if (!child) throw new Error(`the system has no process ${name}`)
+  await child.stop()
+  t.teardown(async () => { if (!child.running) await child.restart() })
+  return child
+}
+
+/**
+ * Resolves with the first log line matching `pattern` at index `from` or later (0: any line
+ * since the start; `lines.length` taken before an action: a line that action caused), now or
+ * within the deadline.
+ */
+export async function waitForLogLine (lines: string[], pattern: RegExp, { from = 0, timeoutMs = 15_000 } = {}): Promise<string> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const found = lines.find(line => pattern.test(line))
+    const found = lines.slice(from).find(line => pattern.test(line))
     if (found) return found
     if (Date.now() > deadline) throw new Error(`no log line matched ${String(pattern)} within ${timeoutMs} ms`)
     await new Promise(resolve => setTimeout(resolve, 25))

@@ -6,11 +6,15 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Test } from 'tap'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { LIVE_STATUS_PATH } from '@orders/contracts/live-status'
 import { REPO_ROOT } from '@orders/system'
 
 const CHROMIUM = '/usr/bin/chromium'
 const SCREENSHOTS = path.join(REPO_ROOT, 'artifacts', 'screenshots')
 export const PASSWORD = 'correct horse battery'
+
+/** For `page.routeWebSocket`: the app's live-status socket. */
+export const isLiveStatusSocket = (url: URL): boolean => url.pathname === LIVE_STATUS_PATH
 
 export async function launchBrowser (t: Test): Promise<Browser> {
   const browser = await chromium.launch({

@@ -1,10 +1,15 @@
-import t from 'tap'
+/**
+ * The order's path through the gateway: register, log in, place an order and see it complete
+ * (or fail over the payment limit); who may read or change what; errors as JSON; both replicas
+ * serving; a redelivered order_created changing nothing. Leaves every process running.
+ */
+import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { Connection } from 'rabbitmq-client'
-import { call, registerAndLogin, startTestSystem, waitForLogLine, waitForOrderStatus } from './system-helper.ts'
+import { EXCHANGES, ROUTING_KEYS } from '@orders/contracts'
+import { call, registerAndLogin, waitForLogLine, waitForOrderStatus, type TestSystem } from '../system-helper.ts'
 
-t.test('the order flow end to end, through the gateway', async t => {
-  const { system, gateway, lines, db, amqpUrl } = await startTestSystem(t)
+export async function orderFlow (t: Test, { system, gateway, lines, db, amqpUrl }: TestSystem) {
   const email = `alice-${randomUUID()}@example.com`
 
   t.test('register → login → place an order → it is completed', async t => {
@@ -117,13 +122,14 @@ t.test('the order flow end to end, through the gateway', async t => {
       .where(eb => eb(eb.ref('payload', '->').key('data' as never).key('order' as never).key('id' as never), '=', JSON.stringify(created.id) as never))
       .execute())
     const before = await eventsOf()
-    t.same(before.map(e => e.routing_key).sort(), ['order_created', 'order_status_changed', 'order_status_changed'])
+    const { orderCreated, orderStatusChanged } = ROUTING_KEYS
+    t.same(before.map(e => e.routing_key).sort(), [orderCreated, orderStatusChanged, orderStatusChanged])
 
     // Publish the very same message again, as the relay would after a crash before its commit.
-    const original = before.find(e => e.routing_key === 'order_created')!
+    const original = before.find(e => e.routing_key === orderCreated)!
     const broker = new Connection(amqpUrl)
     const publisher = broker.createPublisher({ confirm: true })
-    await publisher.send({ exchange: 'orders.events', routingKey: 'order_created', messageId: original.id, durable: true, headers: { 'x-request-id': 'e2e-redelivery' } }, original.payload)
+    await publisher.send({ exchange: EXCHANGES.orderEvents, routingKey: orderCreated, messageId: original.id, durable: true, headers: { 'x-request-id': 'e2e-redelivery' } }, original.payload)
     await publisher.close()
     await broker.close()
 
@@ -132,4 +138,4 @@ t.test('the order flow end to end, through the gateway', async t => {
     t.same(after.body, completed, 'same status, same updated_at')
     t.equal((await eventsOf()).length, before.length, 'no new status change was recorded')
   })
-})
+}
