@@ -28,7 +28,12 @@ export const QUEUES = {
   /** The order-processor's work queue: a quorum queue (replicated, delivery limit, safe dead-lettering). */
   orderProcessing: 'order-processor.order_created.quorum',
   /** Messages that can never succeed, with the reason in their headers (`pnpm dlq`). */
-  orderProcessingDeadLetters: 'order-processor.dead-letters'
+  orderProcessingDeadLetters: 'order-processor.dead-letters',
+  /**
+   * New orders waiting for their grace period to end (each message expires when it does), then
+   * dead-lettered into the work queue like a delayed retry (doc/delivery.md, "The grace period").
+   */
+  orderGracePeriod: 'order-processor.grace-period'
 } as const
 
 export const ROUTING_KEYS = {
@@ -115,6 +120,20 @@ export function processorTopology (retryDelaysMs: readonly number[], { quorumIni
       ...safeDeadLettering
     }
   }))
+  // Like a delay queue, but each message carries its own TTL (the time left of its order's
+  // grace period). Expiry happens at the head of the queue, so a message never waits less than
+  // its TTL; as every order gets the same grace period, they arrive in the order they expire.
+  const graceQueue = {
+    queue: QUEUES.orderGracePeriod,
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum' as const,
+      ...replicas,
+      'x-dead-letter-exchange': EXCHANGES.processorWork,
+      'x-dead-letter-routing-key': ROUTING_KEYS.orderCreated,
+      ...safeDeadLettering
+    }
+  }
   // The exchanges the work queue is bound to, and its dead-letter exchange.
   const workQueueExchanges = [
     EVENT_EXCHANGES.orderEvents,
@@ -127,10 +146,11 @@ export function processorTopology (retryDelaysMs: readonly number[], { quorumIni
     workQueueBindings,
     deadLetterQueue,
     exchanges: [...workQueueExchanges, { exchange: EXCHANGES.processorDelay, type: 'direct', durable: true } as const],
-    queues: [workQueue, deadLetterQueue, ...delayQueues],
+    queues: [workQueue, deadLetterQueue, graceQueue, ...delayQueues],
     queueBindings: [
       ...workQueueBindings,
       { exchange: EXCHANGES.processorDeadLetter, queue: QUEUES.orderProcessingDeadLetters, routingKey: '' },
+      { exchange: EXCHANGES.processorDelay, queue: QUEUES.orderGracePeriod, routingKey: QUEUES.orderGracePeriod },
       ...delays.map(delayMs => ({ exchange: EXCHANGES.processorDelay, queue: delayQueueName(delayMs), routingKey: delayQueueName(delayMs) }))
     ]
   }

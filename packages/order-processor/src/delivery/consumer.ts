@@ -6,6 +6,7 @@ import { TransientOrderServiceError } from '../order-service-client.ts'
 import type { ProcessingOutcome } from '../rules/process-order.ts'
 import { decodeOrderCreated } from './order-created-message.ts'
 import { classifyError, routeFailedMessage, type Failure, type PublishConfirmed } from './failed-messages.ts'
+import { deferUntilGraceEnds, graceRemainingMs } from './grace-period.ts'
 import { processorMetrics } from './metrics.ts'
 
 /** The message a run of the rules belongs to: its request id, and a logger that names it. */
@@ -79,6 +80,16 @@ export async function settleDelivery (message: AsyncMessage, options: OrderCreat
   if (!decoded.valid) {
     return await routeFailure(message, { kind: 'permanent', reason: DEAD_LETTER_REASONS.invalidMessage, detail: decoded.reason }, options, log)
   }
+  const graceMs = graceRemainingMs(decoded.event.data.order, Date.now())
+  if (graceMs > 0) {
+    try {
+      await deferUntilGraceEnds(message, graceMs, options.publishConfirmed)
+      log.debug({ ...delivery, wait_ms: graceMs }, 'order in its grace period; waiting in the grace queue')
+      return ConsumerStatus.ACK
+    } catch (err) {
+      return await handBack(err, 'could not send the order to wait out its grace period; handing it back to the work queue', options, log)
+    }
+  }
 
   let outcome: ProcessingOutcome
   try {
@@ -125,10 +136,15 @@ async function routeFailure (message: AsyncMessage, failure: Failure, options: O
     }
     return ConsumerStatus.ACK
   } catch (publishErr) {
-    const pauseMs = options.handBackPauseMs ?? DEFAULT_HAND_BACK_PAUSE_MS
-    log.error({ err: publishErr, failure: failure.detail, pause_ms: pauseMs }, 'could not publish the failed message on; handing it back to the work queue')
-    processorMetrics.messages.inc({ result: 'handed_back' })
-    await sleep(pauseMs, undefined, { signal: options.stopping }).catch(() => {})
-    return ConsumerStatus.REQUEUE
+    return await handBack(publishErr, `could not publish the failed message on (${failure.detail}); handing it back to the work queue`, options, log)
   }
+}
+
+/** After a pause (so it does not come straight back), the message goes back to the work queue. */
+async function handBack (err: unknown, what: string, options: OrderCreatedConsumerOptions, log: Logger): Promise<ConsumerStatus> {
+  const pauseMs = options.handBackPauseMs ?? DEFAULT_HAND_BACK_PAUSE_MS
+  log.error({ err, pause_ms: pauseMs }, what)
+  processorMetrics.messages.inc({ result: 'handed_back' })
+  await sleep(pauseMs, undefined, { signal: options.stopping }).catch(() => {})
+  return ConsumerStatus.REQUEUE
 }

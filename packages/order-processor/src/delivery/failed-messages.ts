@@ -94,13 +94,13 @@ export async function routeFailedMessage (
   return plan
 }
 
-function withoutBrokerHeaders (headers: Record<string, unknown> | undefined): Record<string, unknown> {
+export function withoutBrokerHeaders (headers: Record<string, unknown> | undefined): Record<string, unknown> {
   const drop = new Set<string>(BROKER_HEADERS)
   return Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !drop.has(name)))
 }
 
 /** The exchange and routing key of the first publication, kept across retries. */
-function originOf (message: ReceivedMessage): Record<typeof DELIVERY_HEADERS.originalExchange | typeof DELIVERY_HEADERS.originalRoutingKey, string> {
+export function originOf (message: ReceivedMessage): Record<typeof DELIVERY_HEADERS.originalExchange | typeof DELIVERY_HEADERS.originalRoutingKey, string> {
   const exchange = message.headers?.[DELIVERY_HEADERS.originalExchange]
   const routingKey = message.headers?.[DELIVERY_HEADERS.originalRoutingKey]
   return {
@@ -110,7 +110,7 @@ function originOf (message: ReceivedMessage): Record<typeof DELIVERY_HEADERS.ori
 }
 
 /** Same body, id, request id and content type, persistent, with new headers. */
-function copyOf (message: ReceivedMessage, exchange: string, routingKey: string, headers: Record<string, unknown>): [Envelope, MessageBody] {
+export function copyOf (message: ReceivedMessage, exchange: string, routingKey: string, headers: Record<string, unknown>): [Envelope, MessageBody] {
   const { contentType, contentEncoding, correlationId, messageId, timestamp, type, appId } = message
   // rabbitmq-client parsed application/json and text/plain bodies; it serialises them back
   // under the same content type. Anything else is still the Buffer that arrived.

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { pino } from 'pino'
 import { ConsumerStatus, type AsyncMessage, type Connection } from 'rabbitmq-client'
-import { DELIVERY_HEADERS, EXCHANGES, delayQueueName } from '@orders/contracts'
+import { DELIVERY_HEADERS, EXCHANGES, QUEUES, delayQueueName } from '@orders/contracts'
 import { settleDelivery, type OrderCreatedConsumerOptions } from '../../src/delivery/consumer.ts'
 import type { PublishConfirmed } from '../../src/delivery/failed-messages.ts'
 import { TransientOrderServiceError, UnexpectedOrderServiceAnswerError } from '../../src/order-service-client.ts'
@@ -174,4 +174,32 @@ t.test('a dead letter goes to the dead-letter exchange under its first routing k
     [DELIVERY_HEADERS.retryAttempt]: 1
   })
   t.equal((envelope.headers![DELIVERY_HEADERS.deadLetterDetail] as string).length, 1000, 'the detail is cut to 1000 characters')
+})
+
+t.test('an order in its grace period waits in the grace queue for the time left, and is not processed yet', async t => {
+  let processed = false
+  const { options, envelopes } = setup(async () => { processed = true; return { outcome: 'completed', resumed: false, charged: true } })
+  const waiting = { ...order, cancellable_until: new Date(Date.now() + 3_000).toISOString() }
+  const status = await settleDelivery(delivery(orderCreated(waiting), { retryAttempt: 1 }), options)
+  t.equal(status, ConsumerStatus.ACK, 'the original is acknowledged once the copy is confirmed')
+  t.equal(processed, false)
+  const [[envelope]] = envelopes as [[Parameters<PublishConfirmed>[0], unknown]]
+  t.match(envelope, { exchange: EXCHANGES.processorDelay, routingKey: QUEUES.orderGracePeriod, durable: true, messageId: 'msg-1' })
+  t.ok(Number(envelope.expiration) > 2_900 && Number(envelope.expiration) <= 3_000, `expires after the time left (${envelope.expiration} ms)`)
+  t.equal(envelope.headers![DELIVERY_HEADERS.retryAttempt], 1, 'waiting is not a retry')
+})
+
+t.test('an order whose grace period is over is processed at once', async t => {
+  let processed = false
+  const { options, envelopes } = setup(async () => { processed = true; return { outcome: 'completed', resumed: false, charged: true } })
+  const due = { ...order, cancellable_until: new Date(Date.now() - 1).toISOString() }
+  t.equal(await settleDelivery(delivery(orderCreated(due)), options), ConsumerStatus.ACK)
+  t.equal(processed, true)
+  t.same(envelopes, [])
+})
+
+t.test('when the grace queue cannot take it, the order goes back to the work queue', async t => {
+  const { options } = setup(async () => ({ outcome: 'completed', resumed: false, charged: true }), async () => { throw new Error('channel closed') })
+  const waiting = { ...order, cancellable_until: new Date(Date.now() + 3_000).toISOString() }
+  t.equal(await settleDelivery(delivery(orderCreated(waiting)), options), ConsumerStatus.REQUEUE)
 })
