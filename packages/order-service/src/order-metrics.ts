@@ -1,7 +1,7 @@
-import { counter, gauge } from '@orders/platform'
+import { counter, gauge, type Counter, type Gauge } from '@orders/platform'
 
 /** The order-service's own metrics (doc/operations.md). */
-export const orderMetrics = {
+export const orderMetrics: { statusTransitions: Counter<'from' | 'to'>, webSocketConnections: Gauge } = {
   /** Every committed move of the state machine; a new order counts as from="none" to="new". */
   statusTransitions: counter({
     name: 'order_status_transitions_total',

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely'
-import { counter, gauge, histogram } from '@orders/platform'
+import { counter, gauge, histogram, type Counter, type Histogram } from '@orders/platform'
 
 /**
  * The outbox's metrics (doc/operations.md). Backlog and age are read from the table when
@@ -54,7 +54,13 @@ gauge({
   }
 })
 
-export const relayMetrics = {
+export const relayMetrics: {
+  publishDuration: Histogram<'schema'>
+  published: Counter<'schema'>
+  failures: Counter<'schema'>
+  watchBacklog: (db: Kysely<any>, schema: string) => void
+  unwatchBacklog: (db: Kysely<any>, schema: string) => void
+} = {
   publishDuration: histogram({
     name: 'outbox_publish_duration_seconds',
     help: 'Time from sending a batch of outbox rows to the broker\'s last confirm, per schema',

@@ -14,6 +14,9 @@ import type pg from 'pg'
 import client, { type CounterConfiguration, type GaugeConfiguration, type HistogramConfiguration } from 'prom-client'
 
 export const metricsRegistry = client.register
+export type Counter<L extends string = string> = client.Counter<L>
+export type Gauge<L extends string = string> = client.Gauge<L>
+export type Histogram<L extends string = string> = client.Histogram<L>
 
 export function counter<L extends string> (config: CounterConfiguration<L>): client.Counter<L> {
   return (metricsRegistry.getSingleMetric(config.name) as client.Counter<L> | undefined) ?? new client.Counter(config)

@@ -1,3 +1,7 @@
+// The reply helpers and the schema keywords these plugins add to Fastify's types, kept in the
+// emitted declarations so the services built against dist/ see them too (pnpm build).
+/// <reference types="@fastify/sensible" preserve="true" />
+/// <reference types="@fastify/swagger" preserve="true" />
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
 import sensible from '@fastify/sensible'

@@ -1,9 +1,9 @@
 import type { Connection } from 'rabbitmq-client'
 import { QUEUES } from '@orders/contracts'
-import { counter, gauge } from '@orders/platform'
+import { counter, gauge, type Counter } from '@orders/platform'
 
 /** The processor's metrics (doc/operations.md). */
-export const processorMetrics = {
+export const processorMetrics: { messages: Counter<'result'>, deadLetters: Counter<'reason'> } = {
   /**
    * How each delivery of order_created ended: completed, payment_declined, already_processed
    * (a redelivery of a final order), retried (copied to a delay queue), dead_lettered, or
