@@ -3,8 +3,8 @@
  * in one terminal. Ctrl-C (or SIGTERM) stops every process it started.
  *
  * Environment (doc/ports-and-env.md): DATABASE_URL, AMQP_URL, GATEWAY_PORT and the other
- * *_PORT variables, LOG_LEVEL, and PROCESSING_DELAY_MS — 500 ms here, so a person can watch
- * an order move through its states.
+ * *_PORT variables, LOG_LEVEL, PROCESSING_DELAY_MS — 500 ms here, so a person can watch
+ * an order move through its states — and ORDER_GRACE_PERIOD_MS, 5 s here, to cancel a new order.
  */
 import { Type } from '@sinclair/typebox'
 import { loadConfig } from '@orders/platform'
@@ -17,6 +17,7 @@ const config = loadConfig(Type.Object({
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
   LOG_LEVEL: Type.String({ default: 'info' }),
   PROCESSING_DELAY_MS: Type.Integer({ minimum: 0, default: 500 }),
+  ORDER_GRACE_PERIOD_MS: Type.Integer({ minimum: 0, default: 5_000 }),
   ...Object.fromEntries(PORTS.map(port => [port.env, Type.Integer({ minimum: 1, maximum: 65535, default: port.default })]))
 }))
 const ports = Object.fromEntries(PORTS.map(port => [port.key, (config as Record<string, unknown>)[port.env] as number])) as unknown as SystemPorts
@@ -60,6 +61,7 @@ try {
     amqpUrl: config.AMQP_URL,
     logLevel: config.LOG_LEVEL,
     processingDelayMs: config.PROCESSING_DELAY_MS,
+    orderGracePeriodMs: config.ORDER_GRACE_PERIOD_MS,
     ports,
     onLog: log,
     signal: startAborted.signal

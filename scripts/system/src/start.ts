@@ -28,6 +28,8 @@ export interface SystemOptions {
   onLog?: LogLine
   /** PROCESSING_DELAY_MS of the order-processor (default 0). */
   processingDelayMs?: number
+  /** ORDER_GRACE_PERIOD_MS of the order-service: how long a new order stays cancellable before processing (default 0). */
+  orderGracePeriodMs?: number
   /** LOG_LEVEL of every service (default "info"). */
   logLevel?: string
   /** Run the migrations first, creating the database if needed (default true). */
@@ -133,7 +135,8 @@ function serviceSpec (entry: ServiceEntry, entryPoint: string, { options, ports,
     INSTANCE_ID: entry.name,
     PROCESSOR_CLIENT_ID,
     PROCESSOR_CLIENT_SECRET: clientSecret,
-    PROCESSING_DELAY_MS: String(options.processingDelayMs ?? 0)
+    PROCESSING_DELAY_MS: String(options.processingDelayMs ?? 0),
+    ORDER_GRACE_PERIOD_MS: String(options.orderGracePeriodMs ?? 0)
   }
   const url = local(ports[entry.port.key])
   const server = entry.gateway?.checked === true ? `${entry.gateway.backend}/${entry.gateway.server}` : undefined
