@@ -29,7 +29,8 @@ export async function startTestTokenIssuer () {
 
   function signToken (claims: Record<string, unknown>, overrides: TokenOverrides = {}): string {
     const now = Math.floor(Date.now() / 1000)
-    const header = { alg: 'ES256', typ: 'JWT', kid, ...overrides.header }
+    // RFC 9068's type for access tokens, as the user-service issues them.
+    const header = { alg: 'ES256', typ: 'at+jwt', kid, ...overrides.header }
     const payload = { iss: ACCESS_TOKEN_ISSUER, aud: ACCESS_TOKEN_AUDIENCE, iat: now, exp: now + 900, ...claims, ...overrides.claims }
     const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url')
     const input = `${encode(header)}.${encode(payload)}`

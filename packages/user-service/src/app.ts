@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
-import { databaseAndBrokerChecks, registerServiceBasics } from '@orders/platform'
-import type { UserServiceConfig } from './config.ts'
+import { databaseAndBrokerChecks, registerRateLimits, registerServiceBasics, type Redis } from '@orders/platform'
+import type { RequestLimits, UserServiceConfig } from './config.ts'
 import type { UsersDatabase } from './database.ts'
 import { AccountRepository } from './account-repository.ts'
 import { PasswordHasher } from './passwords.ts'
@@ -20,7 +20,11 @@ export interface UserServiceAppOptions {
   broker: { readonly ready: boolean }
   /** Called after each commit that wrote outbox rows (wakes the in-process relay). */
   onOutboxCommitted: () => void
-  config: Pick<UserServiceConfig, 'SERVICE_CLIENTS'>
+  /** Hashes passwords; one from config otherwise (tests pass one they can watch). */
+  passwords?: PasswordHasher
+  /** Holds the rate-limit counters every replica shares. */
+  redis: Redis
+  config: Pick<UserServiceConfig, 'SERVICE_CLIENTS' | 'HASHING_CONCURRENCY' | 'HASHING_MAX_WAITING'> & RequestLimits
 }
 
 /**
@@ -35,14 +39,17 @@ async function userServiceApp (app: FastifyInstance, options: UserServiceAppOpti
   })
 
   const signingKeys = await SigningKeys.open(options.db)
-  const passwords = await PasswordHasher.create()
+  const passwords = options.passwords ?? await PasswordHasher.create({ concurrency: options.config.HASHING_CONCURRENCY, maxWaiting: options.config.HASHING_MAX_WAITING })
   const accounts = new AccountRepository({ db: options.db, onOutboxCommitted: options.onOutboxCommitted })
   const serviceClients = new ServiceClients(options.config.SERVICE_CLIENTS)
 
+  await registerRateLimits(app, options.redis)
+  const limits = options.config
+
   await app.register(authentication, { signingKeys })
-  await app.register(usersRoutes, { accounts, passwords })
-  await app.register(loginRoutes, { accounts, passwords })
-  await app.register(oauthTokenRoutes, { serviceClients })
+  await app.register(usersRoutes, { accounts, passwords, limits })
+  await app.register(loginRoutes, { accounts, passwords, limits })
+  await app.register(oauthTokenRoutes, { serviceClients, limits })
   await app.register(jwksRoutes, { signingKeys })
 }
 

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { commonConfigProperties, loadConfig } from '@orders/platform'
+import { commonConfigProperties, loadConfig, redisConfigProperties } from '@orders/platform'
 import { SCOPES } from '@orders/contracts'
 
 // `orders` is the scope of a signed-in person: its `sub` must be an account id. A service
@@ -20,8 +20,26 @@ const UserServiceEnvironment = Type.Object({
   ...commonConfigProperties,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   /** JSON: `[{"client_id": "...", "client_secret": "...", "scopes": ["orders:status"]}]`. */
-  SERVICE_CLIENTS: Type.String({ default: '[]' })
+  SERVICE_CLIENTS: Type.String({ default: '[]' }),
+  ...redisConfigProperties,
+  /**
+   * Requests per minute (doc/security.md). Sign-ins per account from one client address: past
+   * it each further try doubles the wait, so guessing slows down without locking the account.
+   */
+  LOGIN_LIMIT_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5 }),
+  /** Sign-ins per client address, whatever the accounts. */
+  LOGIN_LIMIT_PER_CLIENT: Type.Integer({ minimum: 1, default: 10 }),
+  /** Registrations per client address. */
+  REGISTRATION_LIMIT_PER_CLIENT: Type.Integer({ minimum: 1, default: 5 }),
+  /** Token requests per OAuth client id and client address (a service needs one per 14 minutes). */
+  TOKEN_LIMIT_PER_CLIENT: Type.Integer({ minimum: 1, default: 10 }),
+  /** argon2 hashes computed at once, and hashes that may wait (per priority) before 503. */
+  HASHING_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  HASHING_MAX_WAITING: Type.Integer({ minimum: 0, default: 4 })
 })
+
+/** What the routes need of the configuration: the limits. */
+export type RequestLimits = Pick<UserServiceConfig, 'LOGIN_LIMIT_PER_ACCOUNT' | 'LOGIN_LIMIT_PER_CLIENT' | 'REGISTRATION_LIMIT_PER_CLIENT' | 'TOKEN_LIMIT_PER_CLIENT'>
 
 export type UserServiceConfig = Omit<Static<typeof UserServiceEnvironment>, 'SERVICE_CLIENTS'> & {
   SERVICE_CLIENTS: ServiceClient[]

@@ -3,7 +3,7 @@
  * outbox relay, the HTTP app; and an orderly shutdown on SIGTERM.
  */
 import { EVENT_EXCHANGES } from '@orders/contracts'
-import { closeOnSignals, createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance } from '@orders/platform'
+import { closeOnSignals, createBrokerConnection, createDatabase, createEventPublisher, createRedisClient, createServiceInstance } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import userServiceApp from './app.ts'
 import { loadUserServiceConfig } from './config.ts'
@@ -17,15 +17,17 @@ const db = createDatabase<UsersDatabase>({ connectionString: config.DATABASE_URL
 const broker = createBrokerConnection(config.AMQP_URL, SERVICE, app.log)
 // Confirms make `send` resolve only once the broker has the message, which is when the relay
 // may mark the row published. The exchange is (re)declared before the first publish.
+const redis = createRedisClient({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, log: app.log.child({ component: 'redis' }) })
 const relay = new OutboxRelay({ db, schema: USERS_SCHEMA, publisher: () => createEventPublisher(broker, EVENT_EXCHANGES.userEvents), log: app.log.child({ component: 'outbox-relay' }) })
 
-await app.register(userServiceApp, { db, broker, onOutboxCommitted: () => { relay.wake() }, config })
+await app.register(userServiceApp, { db, broker, redis, onOutboxCommitted: () => { relay.wake() }, config })
 relay.start()
 
 closeOnSignals(app.log, async () => {
   await app.close() // stops accepting requests and waits for those in flight
   await relay.stop() // publishes what they committed
   await broker.close()
+  redis.disconnect()
   await db.destroy()
 })
 

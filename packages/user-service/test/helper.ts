@@ -2,15 +2,20 @@ import { createPrivateKey, createPublicKey, sign, verify, type JsonWebKey } from
 import type { Test } from 'tap'
 import type { Kysely } from 'kysely'
 import { createBrokerConnection, createServiceInstance } from '@orders/platform'
-import { createTestDatabase, resolveServiceUrls, type TestDatabase } from '@orders/test-support'
+import { createTestDatabase, createTestRedis, resolveServiceUrls, type TestDatabase, type TestRedis } from '@orders/test-support'
 import userServiceApp, { type UserServiceAppOptions } from '../src/app.ts'
-import type { ServiceClient } from '../src/config.ts'
+import { loadUserServiceConfig, type ServiceClient, type UserServiceConfig } from '../src/config.ts'
 
 export interface UserServiceTestOptions {
   /** Run on this database (not dropped here); a fresh one of its own otherwise. */
   database?: TestDatabase
   serviceClients?: ServiceClient[]
   onOutboxCommitted?: () => void
+  /** Limits and hashing settings; the defaults of config.ts otherwise. */
+  config?: Partial<Omit<UserServiceConfig, 'SERVICE_CLIENTS'>>
+  passwords?: UserServiceAppOptions['passwords']
+  /** Rate-limit counters under a prefix of their own (dropped at the end); a fresh one otherwise. */
+  redis?: TestRedis
 }
 
 /**
@@ -22,22 +27,29 @@ export async function buildUserService (t: Test, options: UserServiceTestOptions
   const database = options.database ?? await createTestDatabase()
   const app = createServiceInstance({ service: 'user-service-test', logLevel: process.env.TEST_LOG_LEVEL ?? 'silent' })
   const broker = createBrokerConnection((await resolveServiceUrls()).amqpUrl, 'user-service-test', app.log)
+  const redis = options.redis ?? await createTestRedis()
   let outboxCommits = 0
   const appOptions: UserServiceAppOptions = {
     db: database.db,
     broker,
+    redis: redis.client,
+    passwords: options.passwords,
     onOutboxCommitted: options.onOutboxCommitted ?? (() => { outboxCommits++ }),
-    config: { SERVICE_CLIENTS: options.serviceClients ?? [] }
+    config: { ...loadUserServiceConfig({}), ...GENEROUS_LIMITS, ...options.config, SERVICE_CLIENTS: options.serviceClients ?? [] }
   }
   await app.register(userServiceApp, appOptions)
   await app.ready()
   t.teardown(async () => {
     await app.close()
     await broker.close()
+    if (options.redis === undefined) await redis.drop()
     if (options.database === undefined) await database.drop()
   })
-  return { app, db: database.db, database, broker, get outboxCommits () { return outboxCommits } }
+  return { app, db: database.db, database, broker, redis, get outboxCommits () { return outboxCommits } }
 }
+
+/** Tests that are not about rate limits send many requests from one address. */
+const GENEROUS_LIMITS = { LOGIN_LIMIT_PER_ACCOUNT: 10_000, LOGIN_LIMIT_PER_CLIENT: 10_000, REGISTRATION_LIMIT_PER_CLIENT: 10_000, TOKEN_LIMIT_PER_CLIENT: 10_000 }
 
 export type App = Awaited<ReturnType<typeof buildUserService>>['app']
 
@@ -86,7 +98,7 @@ const encode = (part: object): string => Buffer.from(JSON.stringify(part)).toStr
 /** Signs any header and claims with the service's own private key (read from its table). */
 export async function signWithServiceKey (db: Kysely<any>, header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string> {
   const key = await db.withSchema('users').selectFrom('signing_keys').select(['kid', 'private_key_pem']).orderBy('created_at', 'desc').executeTakeFirstOrThrow()
-  const input = `${encode({ alg: 'ES256', kid: key.kid, ...header })}.${encode(claims)}`
+  const input = `${encode({ alg: 'ES256', typ: 'at+jwt', kid: key.kid, ...header })}.${encode(claims)}`
   const signature = sign('sha256', Buffer.from(input), { key: createPrivateKey(key.private_key_pem), dsaEncoding: 'ieee-p1363' })
   return `${input}.${signature.toString('base64url')}`
 }

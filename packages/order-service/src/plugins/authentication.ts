@@ -1,9 +1,8 @@
-import { createPublicKey } from 'node:crypto'
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
-import buildGetJwks from 'get-jwks'
-import type { FastifyRequest, onRequestHookHandler } from 'fastify'
-import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, hasScope, LIVE_STATUS_TOKEN_PARAM, type AccessTokenClaims, type Scope } from '@orders/contracts'
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import { accessTokenClaimProblem, JwksKeyCache, strictAccessTokenVerifyOptions } from '@orders/platform'
+import { ACCESS_TOKEN_ALGORITHM, hasScope, LIVE_STATUS_TOKEN_PARAM, type AccessTokenClaims, type Scope } from '@orders/contracts'
 
 declare module '@fastify/jwt' {
   interface FastifyJWT { user: AccessTokenClaims }
@@ -18,56 +17,40 @@ declare module 'fastify' {
     requireScope: (...scopes: Scope[]) => onRequestHookHandler
     /** The same for a WebSocket upgrade: browsers send the token as `?access_token=`. */
     requireWebSocketScope: (...scopes: Scope[]) => onRequestHookHandler
+    /** The issuer's public keys (tests read its fetch count). */
+    jwksKeys: JwksKeyCache
   }
 }
 
-// An unknown `kid` makes get-jwks refetch the JWKS (key rotation). Forged tokens with random
-// kids must not turn into a flood of fetches against the user-service: after a miss, further
-// misses within this window are refused without fetching.
-const UNKNOWN_KID_REFETCH_INTERVAL_MS = 5_000
+export interface AuthenticationOptions {
+  userServiceUrl: string
+  /** The clock of the key cache (tests move it past the cache lifetime). */
+  now?: () => number
+}
 
 /**
- * Verifies access tokens against the user-service's JWKS (cached by get-jwks; refetched on an
- * unknown kid), with the algorithm, issuer and audience pinned.
+ * Verifies access tokens against the user-service's JWKS (JwksKeyCache: known keys from
+ * memory, at most one fetch per interval for unknown kids) with the strict claim rules every
+ * verifier shares (platform/src/access-token-claims.ts).
  */
-export default fp(async function authentication (app, opts: { userServiceUrl: string }) {
-  const jwks = buildGetJwks({ max: 100, ttl: 10 * 60_000, jwksPath: '/.well-known/jwks.json' })
-  let lastMissAt = 0
-  // get-jwks caches the JWK, but its getPublicKey converts it to PEM on every call with
-  // jwk-to-pem, which validates the EC point in pure JavaScript (bn.js): about 10 ms of CPU
-  // per request, measured. Convert once per cached JWK object, with node:crypto.
-  const pemByJwk = new WeakMap<object, string>()
-  function toPem (jwk: object): string {
-    let pem = pemByJwk.get(jwk)
-    if (pem === undefined) {
-      const { kty, crv, x, y } = jwk as { kty: string, crv: string, x: string, y: string }
-      pem = createPublicKey({ key: { kty, crv, x, y }, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString()
-      pemByJwk.set(jwk, pem)
-    }
-    return pem
-  }
+export default fp(async function authentication (app, opts: AuthenticationOptions) {
+  const keys = new JwksKeyCache({
+    jwksUrl: new URL('/.well-known/jwks.json', opts.userServiceUrl).toString(),
+    now: opts.now,
+    log: app.log.child({ component: 'jwks' })
+  })
+  app.decorate('jwksKeys', keys)
 
   await app.register(fastifyJwt, {
     decode: { complete: true },
     secret: async (_request: FastifyRequest, token: any) => {
       const { kid, alg } = token.header ?? {}
       if (typeof kid !== 'string' || alg !== ACCESS_TOKEN_ALGORITHM) throw new Error('token has no usable kid')
-      const cacheKey = jwks.generateCacheKey(alg, kid, opts.userServiceUrl.replace(/\/?$/, '/'))
-      if (jwks.cache.get(cacheKey) === undefined && Date.now() - lastMissAt < UNKNOWN_KID_REFETCH_INTERVAL_MS) {
-        throw new Error('unknown kid')
-      }
-      try {
-        return toPem(await jwks.getJwk({ domain: opts.userServiceUrl, kid, alg }))
-      } catch (err) {
-        lastMissAt = Date.now()
-        throw err
-      }
+      const pem = await keys.publicKey(kid)
+      if (pem === undefined) throw new Error('unknown kid')
+      return pem
     },
-    verify: {
-      algorithms: [ACCESS_TOKEN_ALGORITHM],
-      allowedIss: ACCESS_TOKEN_ISSUER,
-      allowedAud: ACCESS_TOKEN_AUDIENCE
-    },
+    verify: strictAccessTokenVerifyOptions(),
     messages: {
       authorizationTokenInvalid: 'The access token is invalid',
       authorizationTokenUntrusted: 'The access token is not trusted'
@@ -75,7 +58,9 @@ export default fp(async function authentication (app, opts: { userServiceUrl: st
   })
 
   function scopeCheck (scopes: Scope[], fromQuery: boolean): onRequestHookHandler {
-    return async function checkAccessToken (request: FastifyRequest) {
+    return async function checkAccessToken (request: FastifyRequest, reply: FastifyReply) {
+      // Whatever the outcome, an answer to a request that carries a token is never cached.
+      void reply.header('cache-control', 'no-store')
       await verifyAccessToken(request, fromQuery)
       if (!scopes.some(scope => hasScope(request.user.scope, scope))) {
         throw app.httpErrors.forbidden('This token may not do that')
@@ -95,6 +80,8 @@ export default fp(async function authentication (app, opts: { userServiceUrl: st
       } else {
         await request.jwtVerify()
       }
+      const problem = accessTokenClaimProblem(request.user as unknown as Record<string, unknown>)
+      if (problem !== undefined) throw new Error(problem)
     } catch (err) {
       request.log.info({ reason: (err as Error).message }, 'access token rejected')
       // @fastify/jwt's own 401s say what is wrong (missing, expired); anything else is "invalid".

@@ -3,8 +3,9 @@ import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import {
   ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, ACCESS_TOKEN_TTL_SECONDS, SCOPES,
-  hasScope, isUuid, type AccessTokenClaims
+  hasScope, type AccessTokenClaims
 } from '@orders/contracts'
+import { ACCESS_TOKEN_TYPE, accessTokenClaimProblem, strictAccessTokenVerifyOptions } from '@orders/platform'
 import type { SigningKeys } from '../signing-keys.ts'
 
 declare module '@fastify/jwt' {
@@ -53,19 +54,14 @@ export default fp(async function authentication (app, { signingKeys }: Authentic
     sign: {
       algorithm: ACCESS_TOKEN_ALGORITHM,
       kid: signingKeys.current.kid,
-      header: { alg: ACCESS_TOKEN_ALGORITHM, typ: 'at+jwt' }, // RFC 9068: an access token, not an ID token
+      header: { alg: ACCESS_TOKEN_ALGORITHM, typ: ACCESS_TOKEN_TYPE }, // RFC 9068: an access token, not an ID token
       iss: ACCESS_TOKEN_ISSUER,
       aud: ACCESS_TOKEN_AUDIENCE,
       expiresIn: ACCESS_TOKEN_TTL_SECONDS
     },
-    verify: {
-      // Pinned, so an HS256 token "signed" with our public key (algorithm confusion) or an
-      // unsigned one is refused whatever its header says.
-      algorithms: [ACCESS_TOKEN_ALGORITHM],
-      allowedIss: ACCESS_TOKEN_ISSUER,
-      allowedAud: ACCESS_TOKEN_AUDIENCE,
-      requiredClaims: ['sub', 'iat', 'exp']
-    },
+    // The algorithm pinned, so an HS256 token "signed" with our public key (algorithm
+    // confusion) or an unsigned one is refused whatever its header says; every claim required.
+    verify: strictAccessTokenVerifyOptions(),
     messages: {
       noAuthorizationInHeaderMessage: 'An access token is required: send "Authorization: Bearer <token>"',
       authorizationTokenExpiredMessage: 'The access token has expired'
@@ -77,8 +73,13 @@ export default fp(async function authentication (app, { signingKeys }: Authentic
 
 /** The claims of the request's bearer token (also in `request.user`), or a 401 with the RFC 6750 challenge. */
 async function verifyAccessToken (request: FastifyRequest, reply: FastifyReply): Promise<AccessTokenClaims> {
+  // Whatever the outcome, an answer to a request that carries a token is never cached.
+  void reply.header('cache-control', 'no-store')
   try {
-    return await request.jwtVerify<AccessTokenClaims>()
+    const claims = await request.jwtVerify<AccessTokenClaims>()
+    const problem = accessTokenClaimProblem(claims as unknown as Record<string, unknown>)
+    if (problem !== undefined) throw new Error(problem)
+    return claims
   } catch (err) {
     const { code, message } = err as { code?: string, message: string }
     request.log.info({ reason: message }, 'access token rejected')
@@ -96,7 +97,8 @@ async function verifyAccessToken (request: FastifyRequest, reply: FastifyReply):
  */
 async function requireUserToken (request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const claims = await verifyAccessToken(request, reply)
-  if (!hasScope(claims.scope, SCOPES.user) || claims.client_id !== undefined || !isUuid(claims.sub)) {
+  // accessTokenClaimProblem has made sure that a token without client_id has a UUID sub.
+  if (!hasScope(claims.scope, SCOPES.user) || claims.client_id !== undefined) {
     throw request.server.httpErrors.forbidden('This needs a signed-in user\'s token; a service token may not do this')
   }
 }

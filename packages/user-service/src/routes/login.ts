@@ -2,22 +2,33 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ACCESS_TOKEN_TTL_SECONDS, AccessTokenResponse, BODY_ERRORS, errorResponses, LoginBody, SCOPES } from '@orders/contracts'
 import type { AccountRepository } from '../account-repository.ts'
 import type { PasswordHasher } from '../passwords.ts'
+import type { RequestLimits } from '../config.ts'
 
 export interface LoginRoutesOptions {
   accounts: AccountRepository
   passwords: PasswordHasher
+  limits: RequestLimits
 }
 
-const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async (app, { accounts, passwords }) => {
+const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async (app, { accounts, passwords, limits }) => {
   app.post('/login', {
     config: { public: true },
+    // Per account and address with a growing wait: guessing one account's password slows down
+    // exponentially, yet nobody elsewhere can lock its owner out. Per address: one client
+    // cannot walk through many accounts.
+    preHandler: app.limitRequests(
+      { name: 'login-per-client', perMinute: limits.LOGIN_LIMIT_PER_CLIENT, key: request => request.ip },
+      { name: 'login-per-account', perMinute: limits.LOGIN_LIMIT_PER_ACCOUNT, growingBackoff: true, key: request => `${(request.body as { email: string }).email.toLowerCase()}|${request.ip}` }
+    ),
     schema: {
       tags: ['users'],
       summary: 'Sign in: exchange email and password for a user access token (public)',
       description: `Returns an ES256 JWT with scope \`${SCOPES.user}\`, valid for ${ACCESS_TOKEN_TTL_SECONDS} seconds. ` +
-        'A wrong password and an unknown email get the same 401.',
+        'A wrong password and an unknown email get the same 401. ' +
+        `At most ${limits.LOGIN_LIMIT_PER_CLIENT} per minute from one address and ${limits.LOGIN_LIMIT_PER_ACCOUNT} per account from one address, ` +
+        'the wait doubling with each try beyond (429 with Retry-After).',
       body: LoginBody,
-      response: { 200: AccessTokenResponse, ...errorResponses(...BODY_ERRORS, 401, 503) }
+      response: { 200: AccessTokenResponse, ...errorResponses(...BODY_ERRORS, 401, 429, 503) }
     }
   }, async (request, reply) => {
     const { email, password } = request.body

@@ -3,9 +3,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifySchemaValidationError } from 'fastify'
 import { ACCESS_TOKEN_TTL_SECONDS, AccessTokenResponse, BODY_ERRORS, ClientCredentialsBody, errorResponses } from '@orders/contracts'
 import type { ServiceClients } from '../service-clients.ts'
+import type { RequestLimits } from '../config.ts'
 
 export interface OAuthTokenRoutesOptions {
   serviceClients: ServiceClients
+  limits: RequestLimits
 }
 
 /** Messages start with the RFC 6749 §5.2 error code, so OAuth clients' logs say what they expect. */
@@ -16,13 +18,15 @@ function describeInvalidTokenRequest (errors: FastifySchemaValidationError[], da
   return new Error(`invalid_request: ${errors.map(error => `${dataVar}${error.instancePath} ${error.message ?? 'is invalid'}`).join(', ')}`)
 }
 
-const oauthTokenRoutes: FastifyPluginAsyncTypebox<OAuthTokenRoutesOptions> = async (app, { serviceClients }) => {
+const oauthTokenRoutes: FastifyPluginAsyncTypebox<OAuthTokenRoutesOptions> = async (app, { serviceClients, limits }) => {
   // RFC 6749 token requests are form-encoded. Registered here, so only this route accepts forms.
   await app.register(formbody)
 
   // Public as far as tokens go: the client's id and secret in the body are its credentials.
   app.post('/oauth/token', {
     config: { public: true },
+    // Secrets are compared in constant time, but guessing one must also be slow.
+    preHandler: app.limitRequests({ name: 'token-per-client', perMinute: limits.TOKEN_LIMIT_PER_CLIENT, growingBackoff: true, key: request => `${(request.body as { client_id: string }).client_id}|${request.ip}` }),
     schema: {
       tags: ['oauth'],
       summary: 'Service token: OAuth2 client-credentials grant (services, with their client_id and client_secret)',
@@ -30,7 +34,7 @@ const oauthTokenRoutes: FastifyPluginAsyncTypebox<OAuthTokenRoutesOptions> = asy
         'Form-encoded (RFC 6749) or JSON. Without `scope`, every scope of the client is granted.',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: ClientCredentialsBody,
-      response: { 200: AccessTokenResponse, ...errorResponses(...BODY_ERRORS, 401) }
+      response: { 200: AccessTokenResponse, ...errorResponses(...BODY_ERRORS, 401, 429) }
     },
     schemaErrorFormatter: describeInvalidTokenRequest
   }, async (request, reply) => {
