@@ -5,10 +5,15 @@
  * Environment (doc/ports-and-env.md): DATABASE_URL, AMQP_URL, GATEWAY_PORT and the other
  * *_PORT variables, LOG_LEVEL, PROCESSING_DELAY_MS — 500 ms here, so a person can watch
  * an order move through its states — and ORDER_GRACE_PERIOD_MS, 5 s here, to cancel a new order.
+ *
+ * `pnpm dev --ha` (doc/ha.md): the same platform on a 3-node RabbitMQ cluster (5681–5683) and
+ * PostgreSQL under Patroni behind HAProxy (5440), started here with their data in `.ha/`
+ * (kept for the next start); DATABASE_URL and AMQP_URL then point at them.
  */
+import path from 'node:path'
 import { Type } from '@sinclair/typebox'
 import { loadConfig } from '@orders/platform'
-import { createPrefixedWriter, PORTS, startSystem, type RunningSystem, type SystemPorts } from '@orders/system'
+import { createPrefixedWriter, PORTS, REPO_ROOT, startHaEngines, startSystem, type HaEngines, type RunningSystem, type SystemPorts } from '@orders/system'
 import { startObservingFromDev } from '@orders/system/observe'
 
 // Each port's variable and default come from the process table (@orders/system's topology.ts).
@@ -54,11 +59,19 @@ setInterval(() => {
   if (process.ppid !== parentPid && !startAborted.signal.aborted) stopOn('the parent process exited')
 }, 500).unref()
 
+const ha = process.argv.includes('--ha')
+let engines: HaEngines | undefined
 let system: RunningSystem
 try {
+  if (ha) {
+    engines = await startHaEngines({ baseDir: path.join(REPO_ROOT, '.ha'), database: new URL(config.DATABASE_URL).pathname.slice(1), onLog: log })
+    startAborted.signal.throwIfAborted()
+  }
   system = await startSystem({
-    databaseUrl: config.DATABASE_URL,
-    amqpUrl: config.AMQP_URL,
+    databaseUrl: engines?.databaseUrl ?? config.DATABASE_URL,
+    amqpUrl: engines?.amqpUrl ?? config.AMQP_URL,
+    // Every quorum queue on all three nodes of the cluster.
+    env: ha ? { QUORUM_INITIAL_GROUP_SIZE: '3' } : undefined,
     logLevel: config.LOG_LEVEL,
     processingDelayMs: config.PROCESSING_DELAY_MS,
     orderGracePeriodMs: config.ORDER_GRACE_PERIOD_MS,
@@ -67,6 +80,7 @@ try {
     signal: startAborted.signal
   })
 } catch (err) {
+  await engines?.stop()
   if (!startAborted.signal.aborted) {
     log('system', `could not start the platform: ${(err as Error).message}`)
     process.exit(1)
@@ -81,7 +95,8 @@ console.log([
   `Gateway:        ${system.gatewayUrl}`,
   `API docs:       http://127.0.0.1:${ports.userService}/docs (user-service), http://127.0.0.1:${ports.orderService1}/docs (order-service)`,
   `HAProxy status: http://127.0.0.1:${ports.haproxyStats}/stats`,
-  `Database:       ${config.DATABASE_URL}`,
+  `Database:       ${engines?.databaseUrl.replace(/:[^:@/]+@/, ':…@') ?? config.DATABASE_URL}`,
+  ...(engines === undefined ? [] : [`RabbitMQ:       ${engines.broker.amqpUrls.join(', ')} (a cluster; doc/ha.md)`]),
   'Ctrl-C stops everything.',
   ''
 ].join('\n'))
@@ -92,6 +107,7 @@ const observing = process.argv.includes('--observe') ? await startObservingFromD
 await stopRequested
 await observing?.stop()
 await system.stop()
+await engines?.stop()
 log('system', 'every process has stopped')
 process.exit(0)
 

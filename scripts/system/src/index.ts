@@ -4,3 +4,5 @@ export { assertPortsFree, findFreePorts, findHaproxy, freeSystemPorts, INSTALL_H
 export { createPrefixedWriter } from './log-writer.ts'
 export type { ExitStatus, ManagedProcess } from './child.ts'
 export * from './topology.ts'
+// The HA engines (doc/ha.md): pnpm dev --ha, pnpm chaos --ha and their tests.
+export * from './ha/index.ts'

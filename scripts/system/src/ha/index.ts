@@ -3,3 +3,4 @@
 export * from './rabbitmq-cluster.ts'
 export * from './postgres-ha.ts'
 export type { PatroniMember, ClusterMemberStatus } from './patroni-member.ts'
+export * from './ha-engines.ts'
