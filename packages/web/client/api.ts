@@ -3,8 +3,8 @@
  * the API), JSON both ways, the access token as a Bearer header. Every failure becomes an
  * ApiError that already says in words what went wrong.
  */
-import type { AccessTokenResponse, Order, OrderItem, OrderPage, User } from '@orders/contracts'
-import { describeApiError, NETWORK_PROBLEM, type ApiAction, type ProblemInWords } from './api-errors.ts'
+import type { AccessTokenResponse, Order, OrderItem, OrderPage, OrderStatus, User } from '@orders/contracts'
+import { describeApiError, NETWORK_PROBLEM, type ApiAction, type FieldError, type ProblemInWords } from './api-errors.ts'
 
 export class ApiError extends Error {
   readonly status: number
@@ -42,8 +42,10 @@ async function request<T> (action: ApiAction, method: string, path: string, opti
   const body: unknown = await response.json().catch(() => undefined)
   if (response.ok) return body as T
   if (response.status === 401 && options.token !== undefined) onTokenRejected()
-  const message = typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string' ? body.message : undefined
-  throw new ApiError(response.status, describeApiError(action, response.status, message))
+  const error = typeof body === 'object' && body !== null ? body as { message?: unknown, errors?: unknown } : {}
+  const message = typeof error.message === 'string' ? error.message : undefined
+  const fieldErrors = Array.isArray(error.errors) ? error.errors as FieldError[] : []
+  throw new ApiError(response.status, describeApiError(action, response.status, message, fieldErrors))
 }
 
 export const api = {
@@ -54,12 +56,14 @@ export const api = {
     await request<AccessTokenResponse>('login', 'POST', '/login', { body: { email, password } }),
 
   /** The same key with the same items places the order once, however often it is sent. */
-  placeOrder: async (token: string, items: OrderItem[], idempotencyKey: string) =>
-    await request<Order>('place-order', 'POST', '/orders', { token, body: { items }, headers: { 'idempotency-key': idempotencyKey } }),
+  placeOrder: async (token: string, order: { items: OrderItem[], currency: string }, idempotencyKey: string) =>
+    await request<Order>('place-order', 'POST', '/orders', { token, body: order, headers: { 'idempotency-key': idempotencyKey } }),
 
-  listOrders: async (token: string, page: { limit: number, cursor?: string | null }) => {
+  /** With `status`, only the orders in that status (the cursor continues the same filter). */
+  listOrders: async (token: string, page: { limit: number, cursor?: string | null, status?: OrderStatus | null }) => {
     const query = new URLSearchParams({ limit: String(page.limit) })
     if (page.cursor) query.set('cursor', page.cursor)
+    if (page.status) query.set('status', page.status)
     return await request<OrderPage>('load-orders', 'GET', `/orders?${query}`, { token })
   },
 

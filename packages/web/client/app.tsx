@@ -45,13 +45,14 @@ const FEED_STATE_TEXT: Record<FeedState, string> = {
 
 function Header () {
   const { session, signOut, feedState } = useSession()
+  const { path } = useLocation()
   return (
     <header class="site-header">
       <a class="site-header__name" href="/">Orders</a>
       {session && (
         <nav aria-label="Main">
-          <a href="/">My orders</a>
-          <a href="/new-order">Place an order</a>
+          <a href="/" aria-current={path === '/' ? 'page' : undefined}>My orders</a>
+          <a href="/new-order" aria-current={path === '/new-order' ? 'page' : undefined}>Place an order</a>
         </nav>
       )}
       {session && (

@@ -36,6 +36,18 @@ export function cancelRefusal (status: OrderStatus): string {
   return CANCEL_REFUSALS[status]
 }
 
+/** "BOOK-42 × 3, PEN × 1", the first few lines of an order, then "and 4 more". */
+export function itemSummary (items: Order['items'], shown = 3): string {
+  const lines = items.slice(0, shown).map(item => `${item.sku} × ${item.quantity}`)
+  const rest = items.length - shown
+  return rest > 0 ? `${lines.join(', ')} and ${rest} more` : lines.join(', ')
+}
+
+/** Whole seconds left until `until` (rounded up, so 0 only once it has passed). */
+export function secondsLeft (until: string, now: number): number {
+  return Math.max(0, Math.ceil((Date.parse(until) - now) / 1000))
+}
+
 /** The first block of the UUID: enough for a person to tell their orders apart. */
 export function shortOrderId (id: string): string {
   return id.slice(0, 8)
@@ -66,8 +78,11 @@ export interface OrderList {
  * before the first page arrived) is added only where it belongs among the loaded orders, so
  * "Load more" still continues from the right place.
  */
-export function applyOrderUpdate (list: OrderList, order: Order): OrderList {
+export function applyOrderUpdate (list: OrderList, order: Order, statusFilter: OrderStatus | null = null): OrderList {
   const index = list.orders.findIndex(o => o.id === order.id)
+  // A list of one status: an order shown stays (its badge says it moved on), another is added
+  // only when it has that status.
+  if (index < 0 && statusFilter !== null && order.status !== statusFilter) return list
   if (index >= 0) {
     const current = list.orders[index]!
     const next = laterVersion(current, order)

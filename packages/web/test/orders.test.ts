@@ -1,14 +1,14 @@
 import t from 'tap'
 import type { Order, OrderStatus } from '@orders/contracts'
 import { ORDER_STATUSES } from '@orders/contracts'
-import { appendPage, applyOrderUpdate, cancelRefusal, canCancel, resynchronise, STATUS_LABELS, type OrderList } from '../client/orders.ts'
+import { appendPage, applyOrderUpdate, cancelRefusal, canCancel, itemSummary, resynchronise, secondsLeft, STATUS_LABELS, type OrderList } from '../client/orders.ts'
 
 /** An order created `minute` minutes past the hour, its status changed `seconds` later. */
 function order (id: string, minute: number, status: OrderStatus = 'new', seconds = 0): Order {
   const created = `2026-11-25T10:${String(minute).padStart(2, '0')}:00.000Z`
   return {
-    id, user_id: 'u', status, items: [{ sku: 'A', quantity: 1, unit_price: 100 }], total: 100,
-    failure_reason: null, created_at: created, updated_at: new Date(Date.parse(created) + seconds * 1000).toISOString()
+    id, user_id: 'u', status, items: [{ sku: 'A', quantity: 1, unit_price: 100 }], currency: 'EUR', total: 100,
+    failure_reason: null, cancellable_until: created, created_at: created, updated_at: new Date(Date.parse(created) + seconds * 1000).toISOString()
   }
 }
 const ids = (list: OrderList) => list.orders.map(o => `${o.id}:${o.status}`)
@@ -72,4 +72,25 @@ t.test('every status of the contract has a badge label in words', async t => {
 t.test('a cancel heard live replaces the new order it is about', async t => {
   const list = { orders: [order('a', 1)], nextCursor: null }
   t.same(ids(applyOrderUpdate(list, order('a', 1, 'cancelled', 1))), ['a:cancelled'])
+})
+
+t.test('a list of one status takes in only orders of that status, and keeps those it shows', async t => {
+  const list = { orders: [order('a', 1, 'new')], nextCursor: null }
+  t.same(ids(applyOrderUpdate(list, order('b', 2, 'processing', 1), 'new')), ['a:new'], 'another status is not added')
+  t.same(ids(applyOrderUpdate(list, order('c', 3, 'new'), 'new')), ['c:new', 'a:new'])
+  t.same(ids(applyOrderUpdate(list, order('a', 1, 'processing', 1), 'new')), ['a:processing'], 'a shown order moves on in place')
+})
+
+t.test('an order reads as its first lines', async t => {
+  t.equal(itemSummary([{ sku: 'BOOK-42', quantity: 3, unit_price: 1 }, { sku: 'PEN', quantity: 1, unit_price: 1 }]), 'BOOK-42 × 3, PEN × 1')
+  const many = Array.from({ length: 5 }, (_, i) => ({ sku: `S${i}`, quantity: 1, unit_price: 1 }))
+  t.equal(itemSummary(many), 'S0 × 1, S1 × 1, S2 × 1 and 2 more')
+})
+
+t.test('the time left to cancel counts whole seconds down to 0', async t => {
+  const until = '2026-11-25T10:00:05.000Z'
+  t.equal(secondsLeft(until, Date.parse('2026-11-25T10:00:00.000Z')), 5)
+  t.equal(secondsLeft(until, Date.parse('2026-11-25T10:00:04.200Z')), 1)
+  t.equal(secondsLeft(until, Date.parse('2026-11-25T10:00:05.000Z')), 0)
+  t.equal(secondsLeft(until, Date.parse('2026-11-25T10:01:00.000Z')), 0)
 })

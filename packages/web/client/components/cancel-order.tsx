@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Order } from '@orders/contracts'
 import { api, type ApiError } from '../api.ts'
-import { canCancel, cancelRefusal, shortOrderId } from '../orders.ts'
+import { canCancel, cancelRefusal, secondsLeft, shortOrderId } from '../orders.ts'
 import { ErrorMessage, Notice } from './page.tsx'
 
 type Outcome = { kind: 'cancelled' } | { kind: 'error', message: string }
@@ -18,6 +18,7 @@ export function CancelOrder ({ order, token, onOrder }: { order: Order, token: s
   const outcomeBox = useRef<HTMLDivElement>(null)
   const [busy, setBusy] = useState(false)
   const [outcome, setOutcome] = useState<Outcome | null>(null)
+  const left = useSecondsLeft(order.cancellable_until, canCancel(order))
 
   // The button that opened the dialog may be gone (the order is no longer new): the outcome
   // takes focus, so keyboard and screen-reader users land on what happened.
@@ -63,7 +64,15 @@ export function CancelOrder ({ order, token, onOrder }: { order: Order, token: s
         </div>
       )}
       {canCancel(order) && (
-        <p><button type="button" class="button button--danger-outline" onClick={ask}>Cancel order</button></p>
+        <div class="cancel-order">
+          <button type="button" class="button button--danger-outline" onClick={ask} aria-describedby="cancel-order-time">Cancel order</button>
+          {/* Not a live region: a sentence read out every second would drown everything else. */}
+          <p class="cancel-order__time" id="cancel-order-time" data-seconds-left={left}>
+            {left > 0
+              ? `Processing starts in ${left} s; until then a cancel always succeeds.`
+              : 'Processing may start at any moment.'}
+          </p>
+        </div>
       )}
       <dialog ref={dialog} class="confirm" aria-labelledby="cancel-order-title" aria-describedby="cancel-order-text"
         // While the request runs, Escape does not hide it: its answer is still to come.
@@ -79,4 +88,17 @@ export function CancelOrder ({ order, token, onOrder }: { order: Order, token: s
       </dialog>
     </>
   )
+}
+
+/** Seconds left of the grace period, ticking once a second while `active`. */
+function useSecondsLeft (until: string, active: boolean): number {
+  const [now, setNow] = useState(() => Date.now())
+  const left = secondsLeft(until, now)
+  useEffect(() => {
+    if (!active || left === 0) return
+    // Aligned to the next whole second of what is left, so the number never skips.
+    const timer = setTimeout(() => { setNow(Date.now()) }, (Date.parse(until) - Date.now()) % 1000 || 1000)
+    return () => { clearTimeout(timer) }
+  }, [until, active, now])
+  return left
 }

@@ -3,14 +3,14 @@ import { useLocation } from 'preact-iso'
 import { api, ApiError } from '../api.ts'
 import { FormField } from '../components/form-field.tsx'
 import { ErrorMessage, Page } from '../components/page.tsx'
-import { formatMoney } from '../money.ts'
-import { itemsFromRows, newIdempotencyKey, runningTotal, type FormErrors, type ItemRow } from '../order-form.ts'
+import { ORDER_LIMITS } from '@orders/contracts/order-limits'
+import { formatMoney, minorDigits, OFFERED_CURRENCIES } from '../money.ts'
+import { itemsFromRows, limitHints, newIdempotencyKey, runningTotal, type FormErrors, type ItemRow } from '../order-form.ts'
 import { shortOrderId } from '../orders.ts'
 import { useSession } from '../session-context.tsx'
 import { focusFirstInvalid } from './forms.ts'
 
-/** The API's limit on rows per order. */
-const MAX_ROWS = 100
+const MAX_ROWS = ORDER_LIMITS.items.maxItems
 
 export function NewOrderPage () {
   const { route } = useLocation()
@@ -18,6 +18,7 @@ export function NewOrderPage () {
   const nextKey = useRef(1)
   const emptyRow = (): ItemRow => ({ key: nextKey.current++, sku: '', quantity: '1', unitPrice: '' })
   const [rows, setRows] = useState<ItemRow[]>(() => [emptyRow()])
+  const [currency, setCurrency] = useState<string>(OFFERED_CURRENCIES[0])
   const [errors, setErrors] = useState<FormErrors>({})
   const [message, setMessage] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
@@ -39,18 +40,19 @@ export function NewOrderPage () {
     event.preventDefault()
     const form = event.currentTarget as HTMLFormElement
     setMessage(null)
-    const parsed = itemsFromRows(rows)
+    const parsed = itemsFromRows(rows, currency)
     if ('errors' in parsed) {
       setErrors(parsed.errors)
-      setMessage('Some rows need attention.')
+      const count = Object.keys(parsed.errors).length
+      setMessage(count === 1 ? 'One field needs attention.' : `${count} fields need attention.`)
       focusFirstInvalid(form)
       return
     }
     setErrors({})
     setBusy(true)
     try {
-      const order = await api.placeOrder(session!.token, parsed.items, idempotencyKey.current)
-      setNotice(`Order ${shortOrderId(order.id)} placed; total ${formatMoney(order.total)}.`)
+      const order = await api.placeOrder(session!.token, { items: parsed.items, currency }, idempotencyKey.current)
+      setNotice(`Order ${shortOrderId(order.id)} placed; total ${formatMoney(order.total, order.currency)}.`)
       route('/')
     } catch (err) {
       const error = err as ApiError
@@ -61,20 +63,29 @@ export function NewOrderPage () {
     }
   }
 
+  const hints = limitHints(currency)
   return (
     <Page title="Place an order">
       {message && <ErrorMessage>{message}</ErrorMessage>}
       <form onSubmit={submit} noValidate>
         {errors.items && <p class="field__error">{errors.items}</p>}
+        <div class="field">
+          <label for="order-currency">Currency</label>
+          <p class="field__hint" id="order-currency-hint">Every unit price is in this currency.</p>
+          <select id="order-currency" name="currency" value={currency} aria-describedby="order-currency-hint"
+            onChange={event => { idempotencyKey.current = newIdempotencyKey(); setCurrency(event.currentTarget.value) }}>
+            {OFFERED_CURRENCIES.map(code => <option key={code} value={code}>{code}</option>)}
+          </select>
+        </div>
         {rows.map((row, i) => (
           <fieldset key={row.key} class="item-row">
             <legend>Item {i + 1}</legend>
             <FormField id={`item-${row.key}-sku`} label="SKU" required autocomplete="off" spellcheck={false}
-              value={row.sku} onValue={sku => { edit(i, { sku }) }} error={errors[`items.${i}.sku`]} />
+              hint={hints.sku} value={row.sku} onValue={sku => { edit(i, { sku }) }} error={errors[`items.${i}.sku`]} />
             <FormField id={`item-${row.key}-quantity`} label="Quantity" required inputMode="numeric"
-              value={row.quantity} onValue={quantity => { edit(i, { quantity }) }} error={errors[`items.${i}.quantity`]} />
-            <FormField id={`item-${row.key}-price`} label="Unit price" required inputMode="decimal" placeholder="4.99"
-              value={row.unitPrice} onValue={unitPrice => { edit(i, { unitPrice }) }} error={errors[`items.${i}.unit_price`]} />
+              hint={hints.quantity} value={row.quantity} onValue={quantity => { edit(i, { quantity }) }} error={errors[`items.${i}.quantity`]} />
+            <FormField id={`item-${row.key}-price`} label="Unit price" required inputMode={minorDigits(currency) === 0 ? 'numeric' : 'decimal'}
+              placeholder={minorDigits(currency) === 0 ? '500' : '4.99'} hint={hints.unit_price} value={row.unitPrice} onValue={unitPrice => { edit(i, { unitPrice }) }} error={errors[`items.${i}.unit_price`]} />
             {rows.length > 1 && (
               <button type="button" class="button button--quiet" onClick={() => { removeRow(i) }}>
                 Remove<span class="visually-hidden"> item {i + 1}</span>
@@ -88,7 +99,7 @@ export function NewOrderPage () {
             Add another item
           </button>
         </p>
-        <p class="order-total">Total: <output aria-live="off">{formatMoney(runningTotal(rows))}</output></p>
+        <p class="order-total">Total: <output aria-live="off">{formatMoney(runningTotal(rows, currency), currency)}</output></p>
         <button type="submit" class="button button--primary" disabled={busy}>{busy ? 'Placing the order…' : 'Place order'}</button>
       </form>
     </Page>

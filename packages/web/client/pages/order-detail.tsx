@@ -47,8 +47,10 @@ export function OrderDetailPage () {
                 <dd class="order-facts__failure">{FAILURE_REASON_TEXT[order.failure_reason]}</dd>
               </>
             )}
+            <dt>Currency</dt>
+            <dd>{order.currency}</dd>
             <dt>Total</dt>
-            <dd>{formatMoney(order.total)}</dd>
+            <dd>{formatMoney(order.total, order.currency)}</dd>
             <dt>Placed</dt>
             <dd><Timestamp iso={order.created_at} /></dd>
             <dt>Last change</dt>
@@ -68,13 +70,13 @@ export function OrderDetailPage () {
                   <tr key={i}>
                     <th scope="row">{item.sku}</th>
                     <td class="number">{item.quantity}</td>
-                    <td class="number">{formatMoney(item.unit_price)}</td>
-                    <td class="number">{formatMoney(item.quantity * item.unit_price)}</td>
+                    <td class="number">{formatMoney(item.unit_price, order.currency)}</td>
+                    <td class="number">{formatMoney(item.quantity * item.unit_price, order.currency)}</td>
                   </tr>
                 ))}
               </tbody>
               <tfoot>
-                <tr><th scope="row" colSpan={3}>Total</th><td class="number">{formatMoney(order.total)}</td></tr>
+                <tr><th scope="row" colSpan={3}>Total</th><td class="number">{formatMoney(order.total, order.currency)}</td></tr>
               </tfoot>
             </table>
           </div>

@@ -1,17 +1,26 @@
 import { useEffect, useState } from 'preact/hooks'
-import type { Order } from '@orders/contracts'
+import { useLocation } from 'preact-iso'
+import type { Order, OrderStatus } from '@orders/contracts'
 import { api, ApiError } from '../api.ts'
 import { StatusBadge } from '../components/status-badge.tsx'
 import { ErrorMessage, Notice, Page, Timestamp } from '../components/page.tsx'
 import { formatMoney } from '../money.ts'
-import { appendPage, applyOrderUpdate, resynchronise, shortOrderId, STATUS_LABELS, type OrderList } from '../orders.ts'
+import { appendPage, applyOrderUpdate, itemSummary, resynchronise, shortOrderId, STATUS_LABELS, type OrderList } from '../orders.ts'
 import { useLiveOrders, useNotice, useSession } from '../session-context.tsx'
 
 const PAGE_SIZE = 20
 /** GET /orders answers at most 100 per request. */
 const MAX_PAGE_SIZE = 100
 
+/** `?status=new` → 'new'; anything that is not a status → every status. */
+function statusFrom (query: Record<string, string>): OrderStatus | null {
+  const status = query.status
+  return status !== undefined && status in STATUS_LABELS ? status as OrderStatus : null
+}
+
 export function OrdersListPage () {
+  const { query, route } = useLocation()
+  const status = statusFrom(query)
   const { session } = useSession()
   const token = session!.token
   const notice = useNotice()
@@ -21,21 +30,23 @@ export function OrdersListPage () {
   const [announcement, setAnnouncement] = useState('')
 
   useEffect(() => {
-    api.listOrders(token, { limit: PAGE_SIZE })
-      .then(page => { setList(current => resynchronise(current ?? { orders: [], nextCursor: null }, { orders: page.orders, nextCursor: page.next_cursor })) })
+    setList(null)
+    setError(null)
+    api.listOrders(token, { limit: PAGE_SIZE, status })
+      .then(page => { setList({ orders: page.orders, nextCursor: page.next_cursor }) })
       .catch((err: ApiError) => { setError(err.message) })
-  }, [token])
+  }, [token, status])
 
   useLiveOrders(event => {
     if (event.kind === 'order') {
       const { order } = event
-      setList(current => current && applyOrderUpdate(current, order))
+      setList(current => current && applyOrderUpdate(current, order, status))
       setAnnouncement(`Order ${shortOrderId(order.id)} is now ${STATUS_LABELS[order.status].toLowerCase()}.`)
       return
     }
     // (Re)connected: whatever changed while the socket was down is read again.
     const limit = Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, list?.orders.length ?? 0))
-    api.listOrders(token, { limit })
+    api.listOrders(token, { limit, status })
       .then(page => { setList(current => resynchronise(current ?? { orders: [], nextCursor: null }, { orders: page.orders, nextCursor: page.next_cursor })) })
       .catch(() => {}) // the next reconnect tries again; a 401 signs out
   })
@@ -45,7 +56,7 @@ export function OrdersListPage () {
     setLoadingMore(true)
     setError(null)
     try {
-      const page = await api.listOrders(token, { limit: PAGE_SIZE, cursor: list.nextCursor })
+      const page = await api.listOrders(token, { limit: PAGE_SIZE, cursor: list.nextCursor, status })
       setList(current => current && appendPage(current, { orders: page.orders, nextCursor: page.next_cursor }))
     } catch (err) {
       setError((err as ApiError).message)
@@ -58,11 +69,19 @@ export function OrdersListPage () {
     <Page title="My orders">
       {notice && <Notice>{notice}</Notice>}
       <p><a class="button button--primary" href="/new-order">Place an order</a></p>
+      <div class="status-filter">
+        <label for="status-filter">Show</label>
+        <select id="status-filter" value={status ?? ''}
+          onChange={event => { const value = event.currentTarget.value; route(value === '' ? '/' : `/?status=${value}`) }}>
+          <option value="">All orders</option>
+          {Object.entries(STATUS_LABELS).map(([value, label]) => <option key={value} value={value}>{label}</option>)}
+        </select>
+      </div>
       {error && <ErrorMessage>{error}</ErrorMessage>}
       {list === null && error === null && <p aria-busy="true">Loading your orders…</p>}
-      {list?.orders.length === 0 && <p>You have no orders yet.</p>}
+      {list?.orders.length === 0 && <p>{status === null ? 'You have no orders yet.' : `You have no ${STATUS_LABELS[status].toLowerCase()} orders.`}</p>}
       {list && list.orders.length > 0 && (
-        <ol class="order-list" aria-label="Orders, newest first">
+        <ol class="order-list" aria-label={status === null ? 'Orders, newest first' : `${STATUS_LABELS[status]} orders, newest first`}>
           {list.orders.map(order => <OrderRow key={order.id} order={order} />)}
         </ol>
       )}
@@ -75,13 +94,14 @@ export function OrdersListPage () {
 }
 
 function OrderRow ({ order }: { order: Order }) {
-  const count = order.items.reduce((sum, item) => sum + item.quantity, 0)
+  const lines = order.items.length
   return (
     <li class="order-card" data-order-id={order.id}>
       <a class="order-card__link" href={`/my-orders/${order.id}`}>Order {shortOrderId(order.id)}</a>
       <StatusBadge status={order.status} />
-      <span class="order-card__total">{formatMoney(order.total)}</span>
-      <span class="order-card__meta">{count} {count === 1 ? 'item' : 'items'} · <Timestamp iso={order.created_at} /></span>
+      <span class="order-card__total">{formatMoney(order.total, order.currency)}</span>
+      <span class="order-card__meta">{lines} {lines === 1 ? 'line' : 'lines'} · <Timestamp iso={order.created_at} /></span>
+      <p class="order-card__items">{itemSummary(order.items)}</p>
     </li>
   )
 }
