@@ -12,6 +12,9 @@ export function encodeCursor (cursor: OrderCursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt.toISOString(), cursor.id])).toString('base64url')
 }
 
+const EARLIEST_CURSOR_MS = Date.UTC(2000, 0, 1)
+const LATEST_CURSOR_MS = Date.UTC(9999, 11, 31)
+
 export function decodeCursor (text: string): OrderCursor {
   let parsed: unknown
   try {
@@ -23,6 +26,8 @@ export function decodeCursor (text: string): OrderCursor {
   const [createdAt, id] = parsed as unknown[]
   if (typeof createdAt !== 'string' || typeof id !== 'string' || !isUuid(id)) throw new InvalidCursorError()
   const date = new Date(createdAt)
-  if (Number.isNaN(date.getTime())) throw new InvalidCursorError()
+  // Only dates this API can have issued: PostgreSQL's timestamptz cannot hold years before
+  // 4713 BC, and such a date would reach the query as a 500 instead of a 400.
+  if (Number.isNaN(date.getTime()) || date.getTime() < EARLIEST_CURSOR_MS || date.getTime() > LATEST_CURSOR_MS) throw new InvalidCursorError()
   return { createdAt: date, id }
 }

@@ -14,7 +14,9 @@ t.test('anything this API did not issue is an InvalidCursorError (answered 400)'
     ['not a pair', encode(['2026-01-02T03:04:05.678Z'])],
     ['an id that is not a uuid', encode(['2026-01-02T03:04:05.678Z', 'x'])],
     ['a urn:uuid id', encode(['2026-01-02T03:04:05.678Z', `urn:uuid:${randomUUID()}`])],
-    ['a date that is not one', encode(['yesterday', randomUUID()])]
+    ['a date that is not one', encode(['yesterday', randomUUID()])],
+    ['a date before 4713 BC, which PostgreSQL cannot hold', encode(['-010000-01-01T00:00:00.000Z', randomUUID()])],
+    ['a date after the year 9999', encode(['+275760-09-13T00:00:00.000Z', randomUUID()])]
   ]
   for (const [name, text] of cases) {
     t.throws(() => decodeCursor(text), { name: 'InvalidCursorError', kind: 'invalid_request' }, name)

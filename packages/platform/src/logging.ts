@@ -19,9 +19,19 @@ export function loggerOptions (service: string, level: string): LoggerOptions {
   return { level, name: service, redact }
 }
 
-/** Hides the value of an `access_token` query parameter (WebSocket clients send it there). */
+/**
+ * The URL with every query value hidden. WebSocket clients send their token as `?access_token=`,
+ * and a name can be spelled in many ways (`%61ccess_token`, `access%5Ftoken`) that Fastify's
+ * query parser decodes to the same thing, so no value is logged, whatever its name.
+ */
 export function redactUrl (url: string): string {
-  return url.replace(/([?&]access_token=)[^&]*/g, '$1[Redacted]')
+  const queryStart = url.indexOf('?')
+  if (queryStart === -1) return url
+  const query = url.slice(queryStart + 1).split('&').map(pair => {
+    const nameEnd = pair.indexOf('=')
+    return nameEnd === -1 ? '[Redacted]' : `${pair.slice(0, nameEnd)}=[Redacted]`
+  })
+  return `${url.slice(0, queryStart)}?${query.join('&')}`
 }
 
 /** Request logging for Fastify: method and url without secrets, the request id under one label. */

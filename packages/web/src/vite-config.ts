@@ -14,7 +14,8 @@ const config = {
   root: WEB_ROOT,
   // esbuild compiles the JSX for Preact (no Babel plugin needed).
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
-  build: { outDir: DIST_DIR, emptyOutDir: true, target: 'es2022', sourcemap: true },
+  // No source maps in the build the gateway serves: they would publish the unminified sources.
+  build: { outDir: DIST_DIR, emptyOutDir: true, target: 'es2022', sourcemap: false },
   logLevel: 'warn',
   server: {
     host: '127.0.0.1',
