@@ -1,5 +1,6 @@
 import type { Test } from 'tap'
 import { startIsolatedSystem, type ProcessName } from '@orders/system'
+import { createTestRedis } from '@orders/test-support'
 
 // The end-to-end tests talk to the platform through the same gateway client as bench and chaos.
 export { call, registerAndLogin, waitForOrderStatus, type HttpAnswer } from '@orders/test-support'
@@ -7,14 +8,31 @@ export { call, registerAndLogin, waitForOrderStatus, type HttpAnswer } from '@or
 export type TestSystem = Awaited<ReturnType<typeof startTestSystem>>
 
 /**
+ * Every request of a test comes from 127.0.0.1, and the flows sharing a system register and
+ * sign in dozens of people a minute: far above the per-address limits a real client meets.
+ * The limits themselves are tested in packages/user-service/test/abuse/.
+ */
+const LIMITS_NO_FLOW_MEETS = {
+  REGISTRATION_LIMIT_PER_CLIENT: '10000',
+  LOGIN_LIMIT_PER_CLIENT: '10000',
+  LOGIN_LIMIT_PER_ACCOUNT: '10000',
+  TOKEN_LIMIT_PER_CLIENT: '10000'
+}
+
+/**
  * The whole platform as `pnpm dev` starts it (migrations, user-service, two order-service
- * replicas, relay, processor, web app, HAProxy), on free ports, a database and a vhost of its own.
- * Process output is kept and printed only when a test fails.
+ * replicas, relay, processor, web app, HAProxy), on free ports, a database, a vhost and a Redis
+ * key prefix of its own. Process output is kept and printed only when a test fails.
  */
 export async function startTestSystem (t: Test, env: Record<string, string> = {}) {
   const lines: string[] = []
   const onLog = (source: string, line: string) => { lines.push(`${source.padEnd(16)} ${line}`) }
-  const isolated = await startIsolatedSystem({ env, onLog }).catch(err => {
+  const redis = await createTestRedis()
+  t.teardown(async () => { await redis.drop() })
+  const isolated = await startIsolatedSystem({
+    env: { ...LIMITS_NO_FLOW_MEETS, REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.keyPrefix, ...env },
+    onLog
+  }).catch(err => {
     console.error(lines.join('\n'))
     throw err
   })
