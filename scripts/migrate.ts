@@ -1,34 +1,84 @@
 /**
  * `pnpm migrate up|down|status` — applies, reverts (one step per schema) or lists the kysely
  * migrations in migrations/<schema>/ against DATABASE_URL.
+ * Exit status: 0 done, 1 a migration failed, 2 bad usage, 3 PostgreSQL unreachable.
  */
 import { fileURLToPath } from 'node:url'
-import { Type } from '@sinclair/typebox'
-import { createDatabase, ensureDatabaseExists, loadConfig, migrateAllDown, migrateAllToLatest, migrationStatus, SERVICE_SCHEMAS } from '@orders/platform'
+import { parseArgs } from 'node:util'
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url))
-const usage = 'usage: pnpm migrate up|down|status [schema...]   (schemas: ' + SERVICE_SCHEMAS.join(', ') + ')'
+// Written out rather than imported, so that --help and usage errors answer before the
+// platform's modules (pg, kysely, typebox) are loaded.
+const SCHEMAS = ['users', 'orders', 'processor'] as const
+const USAGE = `usage: pnpm migrate up|down|status [schema...]   (schemas: ${SCHEMAS.join(', ')})
 
-const [command, ...schemaArgs] = process.argv.slice(2)
-const unknown = schemaArgs.filter(s => !(SERVICE_SCHEMAS as readonly string[]).includes(s))
-if (!command || !['up', 'down', 'status'].includes(command) || unknown.length > 0) {
-  console.error(unknown.length > 0 ? `unknown schema: ${unknown.join(', ')}\n${usage}` : usage)
+  up       apply every pending migration (creates the database if missing)
+  down     revert the latest migration of each schema named (every schema when none is)
+  status   list every migration, applied (when) or pending
+
+Reads DATABASE_URL (default postgres://postgres@127.0.0.1:5432/order_platform).
+Exit status: 0 done, 1 a migration failed, 2 bad usage, 3 PostgreSQL unreachable.`
+
+let parsed
+try {
+  parsed = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } })
+} catch (err) {
+  console.error(`${(err as Error).message}\n${USAGE}`)
   process.exit(2)
 }
-const schemas = schemaArgs.length > 0 ? SERVICE_SCHEMAS.filter(s => schemaArgs.includes(s)) : SERVICE_SCHEMAS
+const [command, ...schemaArgs] = parsed.positionals
+if (parsed.values.help || command === 'help') {
+  console.log(USAGE)
+  process.exit(0)
+}
+const unknown = schemaArgs.filter(s => !(SCHEMAS as readonly string[]).includes(s))
+if (!command || !['up', 'down', 'status'].includes(command) || unknown.length > 0) {
+  console.error(unknown.length > 0 ? `unknown schema: ${unknown.join(', ')}\n${USAGE}` : USAGE)
+  process.exit(2)
+}
 
+/** Runs `work`; while it takes longer than a second, says what it is doing on stderr every second. */
+async function withProgress<T> (what: () => string, work: Promise<T>): Promise<T> {
+  const started = Date.now()
+  const timer = setInterval(() => { console.error(`${what()} (${Math.round((Date.now() - started) / 1000)} s)`) }, 1_000)
+  try {
+    return await work
+  } finally {
+    clearInterval(timer)
+  }
+}
+
+let step = 'loading the migration tools…'
+const platform = await withProgress(() => step, import('@orders/platform'))
+const { createDatabase, DependencyUnreachableError, ensureDatabaseExists, loadConfig, migrateAllDown, migrateAllToLatest, migrationStatus, reachDatabase, SERVICE_SCHEMAS } = platform
+const { Type } = await import('@sinclair/typebox')
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url))
+const schemas = schemaArgs.length > 0 ? SERVICE_SCHEMAS.filter(s => schemaArgs.includes(s)) : SERVICE_SCHEMAS
 const config = loadConfig(Type.Object({ DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/order_platform' }) }))
-if (command === 'up' && await ensureDatabaseExists(config.DATABASE_URL)) console.log('created the database of DATABASE_URL')
+
+try {
+  step = 'connecting to PostgreSQL…'
+  // The server first (its maintenance database): `up` may still have to create ours.
+  await withProgress(() => step, reachDatabase(config.DATABASE_URL, { maintenanceDatabase: true }))
+  if (command === 'up' && await ensureDatabaseExists(config.DATABASE_URL)) console.log('created the database of DATABASE_URL')
+  else if (command !== 'up') await reachDatabase(config.DATABASE_URL)
+} catch (err) {
+  console.error(err instanceof DependencyUnreachableError ? err.message : `cannot prepare the database: ${(err as Error).message}`)
+  process.exit(3)
+}
+
 const db = createDatabase<any>({ connectionString: config.DATABASE_URL, poolSize: 1, applicationName: 'migrate' })
 try {
   if (command === 'status') {
-    for (const { schema, migrations } of await migrationStatus(db, MIGRATIONS_DIR, schemas)) {
+    step = 'reading the migrations…'
+    for (const { schema, migrations } of await withProgress(() => step, migrationStatus(db, MIGRATIONS_DIR, schemas))) {
       for (const m of migrations) console.log(`${schema.padEnd(8)} ${m.executedAt ? 'applied ' + m.executedAt.toISOString() : 'pending'.padEnd(32)}  ${m.name}`)
     }
   } else {
-    const reports = command === 'up'
-      ? await migrateAllToLatest(db, MIGRATIONS_DIR, schemas)
-      : await migrateAllDown(db, MIGRATIONS_DIR, schemas)
+    step = command === 'up' ? 'applying migrations…' : 'reverting migrations…'
+    const reports = await withProgress(() => step, command === 'up'
+      ? migrateAllToLatest(db, MIGRATIONS_DIR, schemas)
+      : migrateAllDown(db, MIGRATIONS_DIR, schemas))
     for (const { schema, results } of reports) {
       if (results.length === 0) console.log(`${schema}: nothing to do`)
       for (const r of results) console.log(`${schema}: ${r.direction === 'Up' ? 'applied' : 'reverted'} ${r.migrationName}`)

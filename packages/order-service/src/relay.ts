@@ -3,12 +3,13 @@
  * own events right after commit; this process polls, so rows whose replica died between
  * commit and publish still go out. Its port serves only /healthz, /readyz and /docs.
  */
-import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig, databaseAndBrokerChecks, registerServiceBasics } from '@orders/platform'
+import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig, databaseAndBrokerChecks, registerServiceBasics, requireDependencies } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import { RelayConfig } from './config.ts'
 import { ORDERS_SCHEMA, type OrdersDatabase } from './database.ts'
 
 const config = loadConfig(RelayConfig)
+await requireDependencies('outbox-relay', { database: config.DATABASE_URL, broker: config.AMQP_URL })
 const app = createServiceInstance({ service: 'outbox-relay', logLevel: config.LOG_LEVEL })
 const db = createDatabase<OrdersDatabase>({ connectionString: config.DATABASE_URL, poolSize: 2, applicationName: 'outbox-relay' })
 const broker = createBrokerConnection(config.AMQP_URL, 'outbox-relay', app.log)

@@ -2,7 +2,7 @@
  * The order-service process (composition root): config, database, broker, the in-process
  * outbox relay, the HTTP app; and an orderly shutdown on SIGTERM.
  */
-import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig } from '@orders/platform'
+import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig, requireDependencies } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import orderServiceApp from './app.ts'
 import { OrderNotificationHub } from './notifications/hub.ts'
@@ -11,6 +11,8 @@ import { OrderServiceConfig } from './config.ts'
 import { ORDERS_SCHEMA, type OrdersDatabase } from './database.ts'
 
 const config = loadConfig(OrderServiceConfig)
+// A database or broker that cannot be reached is named in one line, and the process exits.
+await requireDependencies(config.INSTANCE_ID, { database: config.DATABASE_URL, broker: config.AMQP_URL })
 const app = createServiceInstance({ service: config.INSTANCE_ID, logLevel: config.LOG_LEVEL })
 const db = createDatabase<OrdersDatabase>({ connectionString: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: config.INSTANCE_ID })
 const broker = createBrokerConnection(config.AMQP_URL, config.INSTANCE_ID, app.log)

@@ -1,5 +1,6 @@
 export * from './config.ts'
 export * from './database.ts'
+export * from './dependencies.ts'
 export * from './broker.ts'
 export * from './logging.ts'
 export * from './service-app.ts'

@@ -3,7 +3,7 @@
  * outbox relay, the HTTP app; and an orderly shutdown on SIGTERM.
  */
 import { EVENT_EXCHANGES } from '@orders/contracts'
-import { closeOnSignals, createBrokerConnection, createDatabase, createEventPublisher, createRedisClient, createServiceInstance } from '@orders/platform'
+import { closeOnSignals, createBrokerConnection, createDatabase, createEventPublisher, createRedisClient, createServiceInstance, requireDependencies } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import userServiceApp from './app.ts'
 import { loadUserServiceConfig } from './config.ts'
@@ -12,6 +12,8 @@ import { USERS_SCHEMA, type UsersDatabase } from './database.ts'
 const SERVICE = 'user-service'
 
 const config = loadUserServiceConfig()
+// A database or broker that cannot be reached is named in one line, and the process exits.
+await requireDependencies(SERVICE, { database: config.DATABASE_URL, broker: config.AMQP_URL })
 const app = createServiceInstance({ service: SERVICE, logLevel: config.LOG_LEVEL })
 const db = createDatabase<UsersDatabase>({ connectionString: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: SERVICE })
 const broker = createBrokerConnection(config.AMQP_URL, SERVICE, app.log)

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { reachBroker, reachDatabase } from '@orders/platform'
 import { ManagedChild, type LogLine, type ManagedProcess, type ProcessSpec } from './child.ts'
 import { createPrefixedWriter } from './log-writer.ts'
 import { assertPortsFree, findHaproxy, migrate } from './prerequisites.ts'
@@ -68,6 +69,9 @@ export async function startSystem (options: SystemOptions): Promise<RunningSyste
   if (missing.length > 0) throw new Error(`entry points not found: ${[...new Set(missing)].join(', ')}`)
   await assertPortsFree(ports)
   const haproxy = findHaproxy()
+  // A stopped server or a wrong port is named at once ("cannot reach RabbitMQ at …"), rather
+  // than as every service's retry warnings until the readiness timeout.
+  await Promise.all([reachDatabase(options.databaseUrl, { maintenanceDatabase: true }), reachBroker(options.amqpUrl)])
   if (options.migrate !== false) await migrate(options.databaseUrl, log)
   options.signal?.throwIfAborted()
 

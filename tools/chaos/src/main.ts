@@ -16,6 +16,11 @@ import { checkInvariants, settle } from './invariants.ts'
 import { faultTable, type FaultWindow } from './answers.ts'
 import { startProxiedSystem, type ProxiedSystem } from './proxied-system.ts'
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log('usage: pnpm chaos [--short] [--ha]\n\n  Runs the platform behind TCP proxies under load, kills and restarts its processes and cuts\n  the broker and the database off for a few seconds, then checks that nothing was lost or done\n  twice. --short: the processor and the broker only. --ha: on a RabbitMQ cluster and Patroni of\n  its own (doc/ha.md). Exit status: 0 every invariant holds, 1 otherwise.')
+  process.exit(0)
+}
+
 const short = process.argv.includes('--short')
 const CLIENTS = 4
 const ORDERS_PER_SECOND = 40
