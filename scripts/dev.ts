@@ -16,12 +16,12 @@ import { loadConfig } from '@orders/platform'
 import { createPrefixedWriter, PORTS, REPO_ROOT, startHaEngines, startSystem, type HaEngines, type RunningSystem, type SystemPorts } from '@orders/system'
 import { startObservingFromDev } from '@orders/system/observe'
 
-// Each port's variable and default come from the process table (@orders/system's topology.ts).
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log('usage: pnpm dev [--ha]\n\n  Migrates and starts the whole platform behind the gateway (http://127.0.0.1:8080), every\n  process\'s output in one terminal; Ctrl-C stops it. --ha: on a RabbitMQ cluster and Patroni of\n  its own (doc/ha.md). Environment: doc/ports-and-env.md (DATABASE_URL, AMQP_URL, *_PORT,\n  LOG_LEVEL, PROCESSING_DELAY_MS, ORDER_GRACE_PERIOD_MS).')
   process.exit(0)
 }
 
+// Each port's variable and default come from the process table (@orders/system's topology.ts).
 const config = loadConfig(Type.Object({
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/order_platform' }),
   AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
