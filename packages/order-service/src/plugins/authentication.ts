@@ -84,8 +84,8 @@ export default fp(async function authentication (app, opts: AuthenticationOption
       if (problem !== undefined) throw new Error(problem)
     } catch (err) {
       request.log.info({ reason: (err as Error).message }, 'access token rejected')
-      // @fastify/jwt's own 401s say what is wrong (missing, expired); anything else is "invalid".
-      const message = (err as { statusCode?: number }).statusCode === 401 ? (err as Error).message : 'The access token is invalid'
+      // One sentence for every failure (the log has the reason); an expired token is worth naming.
+      const message = (err as { code?: string }).code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED' ? 'missing or invalid access token: it has expired' : 'missing or invalid access token'
       throw app.httpErrors.unauthorized(fromQuery && !tokenInQuery(request) ? `The ${LIVE_STATUS_TOKEN_PARAM} query parameter is required` : message)
     }
   }

@@ -27,7 +27,7 @@ export interface AuthenticationOptions {
   signingKeys: SigningKeys
 }
 
-const INVALID_TOKEN = 'The access token is invalid'
+const INVALID_TOKEN = 'missing or invalid access token'
 const TELLING_ERRORS = new Set(['FST_JWT_NO_AUTHORIZATION_IN_HEADER', 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED'])
 
 /**
@@ -63,8 +63,8 @@ export default fp(async function authentication (app, { signingKeys }: Authentic
     // confusion) or an unsigned one is refused whatever its header says; every claim required.
     verify: strictAccessTokenVerifyOptions(),
     messages: {
-      noAuthorizationInHeaderMessage: 'An access token is required: send "Authorization: Bearer <token>"',
-      authorizationTokenExpiredMessage: 'The access token has expired'
+      noAuthorizationInHeaderMessage: 'missing or invalid access token: send "Authorization: Bearer <token>"',
+      authorizationTokenExpiredMessage: 'missing or invalid access token: it has expired'
     }
   })
 

@@ -105,3 +105,17 @@ function unsigned (claims: object): string {
   const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url')
   return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ iss: 'urn:order-platform:user-service', aud: 'order-platform', exp: Math.floor(Date.now() / 1000) + 60, ...claims })}.`
 }
+
+t.test('a 401 says in plain words what is wrong', async t => {
+  const { app, issuer } = await buildOrderService(t)
+  const now = Math.floor(Date.now() / 1000)
+  const missing = await app.inject({ method: 'POST', url: '/orders', payload: { items: sampleItems } })
+  t.equal(missing.json().message, 'missing or invalid access token')
+  const garbage = await app.inject({ method: 'POST', url: '/orders', headers: { authorization: 'Bearer not-a-jwt' }, payload: { items: sampleItems } })
+  t.equal(garbage.json().message, 'missing or invalid access token')
+  const expired = await app.inject({
+    method: 'POST', url: '/orders', payload: { items: sampleItems },
+    headers: { authorization: `Bearer ${issuer.userToken(undefined, { claims: { iat: now - 2000, exp: now - 1000 } })}` }
+  })
+  t.equal(expired.json().message, 'missing or invalid access token: it has expired')
+})
