@@ -21,6 +21,9 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.exit(0)
 }
 
+// --ha: on a RabbitMQ cluster and Patroni of its own instead (ha-main.ts, which exits when done).
+if (process.argv.includes('--ha')) await import('./ha-main.ts')
+
 const short = process.argv.includes('--short')
 const CLIENTS = 4
 const ORDERS_PER_SECOND = 40

@@ -38,9 +38,20 @@ export async function startHaEngines (options: HaEnginesOptions): Promise<HaEngi
   const log = options.onLog ?? (() => {})
   const restarting = new Set<Promise<void>>()
   let stopping = false
-  // An orchestrator's restart policy: an engine that died is started again, once at a time.
+  // Engines that die during the start fail it (the start's error says why); afterwards the
+  // restart policy holds, as an orchestrator's would.
+  let enginesUp = false
+  const recentRestarts: number[] = []
   const restart = (what: string, start: () => Promise<void>): void => {
-    if (stopping || options.restartOnExit === false) return
+    if (stopping || !enginesUp || options.restartOnExit === false) return
+    // Back off like a crash loop: a fourth death within a minute is left for a person to look at.
+    const now = Date.now()
+    while (recentRestarts.length > 0 && recentRestarts[0]! < now - 60_000) recentRestarts.shift()
+    if (recentRestarts.length >= 3) {
+      log('ha', `${what} died again: the fourth time within a minute; not restarting it (see its log)`)
+      return
+    }
+    recentRestarts.push(now)
     log('ha', `${what} died; restarting it`)
     const started = Date.now()
     const done = start().then(
@@ -70,6 +81,7 @@ export async function startHaEngines (options: HaEnginesOptions): Promise<HaEngi
     await broker.stop()
     throw err
   }
+  enginesUp = true
   const restarts = async (): Promise<void> => { while (restarting.size > 0) await Promise.allSettled([...restarting]) }
   return {
     broker,

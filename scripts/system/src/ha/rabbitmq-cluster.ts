@@ -56,6 +56,8 @@ export interface RabbitMqCluster {
   /** Leader and members of a quorum queue, from a running node. */
   quorumQueueStatus: (queue: string, vhost?: string) => Promise<QuorumQueueStatus>
   leaderOf: (queue: string, vhost?: string) => Promise<RabbitMqNode>
+  /** The node a classic queue lives on; `queue` may be a name's prefix (an exclusive queue's random suffix). */
+  nodeOfClassicQueue: (queue: string, vhost?: string) => Promise<RabbitMqNode>
   /** Stops every node (SIGTERM: a clean shutdown) and resolves when all have exited. */
   stop: () => Promise<void>
 }
@@ -163,6 +165,15 @@ export async function startRabbitMqCluster (options: RabbitMqClusterOptions): Pr
       const { leader } = await quorumQueueStatus(queue, vhost)
       const node = nodes.find(candidate => candidate.name === leader)
       if (node === undefined) throw new Error(`queue ${queue} is led by ${leader}, not a node of this cluster`)
+      return node
+    },
+    nodeOfClassicQueue: async (queue, vhost = '/') => {
+      const out = await ctl(anyRunning().name, ['list_queues', '-p', vhost, 'name', 'pid', '--formatter', 'json'])
+      const found = (JSON.parse(out) as Array<{ name: string, pid: string }>).find(entry => entry.name.startsWith(queue))
+      if (found === undefined) throw new Error(`no queue named ${queue}… in vhost ${vhost}`)
+      // An Erlang pid prints as <node.N.N.N>.
+      const node = nodes.find(candidate => found.pid.startsWith(`<${candidate.name}.`))
+      if (node === undefined) throw new Error(`queue ${found.name} lives on ${found.pid}, not a node of this cluster`)
       return node
     },
     stop
