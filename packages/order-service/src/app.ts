@@ -31,7 +31,12 @@ export interface OrderServiceAppOptions {
 export default async function orderServiceApp (app: FastifyInstance, options: OrderServiceAppOptions): Promise<void> {
   await registerServiceBasics(app, {
     title: 'order-service',
-    description: 'Orders API: place, list and read orders; status changes by the order-processor.',
+    description: 'Orders API: place, list and read orders; status changes by the order-processor.\n\n' +
+      '**A token**: every route needs a Bearer access token from the user-service, through the same gateway: ' +
+      '`POST /users` `{"email": "ada@example.com", "password": "correct horse battery"}` once, then `POST /login` with the same body; ' +
+      'copy `access_token` from the answer, press **Authorize** and paste it (it lasts 15 minutes). ' +
+      'With curl: see "The scenario with curl" in the README.\n\n' +
+      'The WebSocket and the events: `asyncapi.yaml` at the root of the repository.',
     readiness: databaseAndBrokerChecks(options.db, options.broker),
     isDraining: options.isDraining
   })
