@@ -2,12 +2,13 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Connection } from 'rabbitmq-client'
 import { DEFAULT_CURRENCY } from '@orders/contracts'
-import { databaseAndBrokerChecks, registerServiceBasics } from '@orders/platform'
+import { databaseAndBrokerChecks, registerServiceBasics, type Redis } from '@orders/platform'
 import websocket from '@fastify/websocket'
 import authentication from './plugins/authentication.ts'
 import ordersRoutes from './routes/orders.ts'
 import ordersWebSocketRoute from './routes/orders-ws.ts'
 import type { OrderNotificationHub } from './notifications/hub.ts'
+import { SocketLeases } from './notifications/socket-leases.ts'
 import { OrderRepository } from './order-repository.ts'
 import type { OrdersDatabase } from './database.ts'
 
@@ -19,6 +20,10 @@ export interface OrderServiceAppOptions {
   onOutboxCommitted: () => void
   /** This replica's WebSockets; fed with status events from the broker by the server. */
   hub: OrderNotificationHub
+  /** Counts each user's WebSockets across replicas; without it, per replica. */
+  redis?: Redis
+  /** Origins besides the gateway's own that may open a WebSocket; sockets per user (20). */
+  webSocket?: { allowedOrigins?: string[], maxSocketsPerUser?: number }
   /** True once shutdown has begun: /healthz answers 503 so the gateway stops sending requests. */
   isDraining?: () => boolean
   /** DEFAULT_CURRENCY (default: the contracts' DEFAULT_CURRENCY). */
@@ -45,5 +50,7 @@ export default async function orderServiceApp (app: FastifyInstance, options: Or
   await app.register(ordersRoutes, { orderRepository, defaultCurrency: options.defaultCurrency ?? DEFAULT_CURRENCY, gracePeriodMs: options.gracePeriodMs ?? 0 })
   // A client never needs to send more than a ping; 64 KiB bounds what one can make us read.
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
-  await app.register(ordersWebSocketRoute, { hub: options.hub })
+  const leases = new SocketLeases({ redis: options.redis, maxPerUser: options.webSocket?.maxSocketsPerUser ?? 20, log: app.log })
+  app.addHook('onClose', async () => { leases.stop() })
+  await app.register(ordersWebSocketRoute, { hub: options.hub, leases, allowedOrigins: options.webSocket?.allowedOrigins ?? [] })
 }

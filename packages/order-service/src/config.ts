@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULT_CURRENCY } from '@orders/contracts'
-import { commonConfigProperties } from '@orders/platform'
+import { commonConfigProperties, redisConfigProperties } from '@orders/platform'
 
 export const OrderServiceConfig = Type.Object({
   ...commonConfigProperties,
@@ -22,7 +22,15 @@ export const OrderServiceConfig = Type.Object({
    */
   ORDER_GRACE_PERIOD_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5_000 }),
   /** The currency of an order whose request names none (ISO 4217). */
-  DEFAULT_CURRENCY: Type.String({ format: 'iso-4217', default: DEFAULT_CURRENCY })
+  DEFAULT_CURRENCY: Type.String({ format: 'iso-4217', default: DEFAULT_CURRENCY }),
+  ...redisConfigProperties,
+  /**
+   * Comma-separated origins (https://shop.example) whose pages may open the WebSocket, besides
+   * the gateway's own, which always may (the Origin's host equals the request's Host).
+   */
+  ALLOWED_ORIGINS: Type.String({ default: '' }),
+  /** Live status sockets one user may hold open across all replicas. */
+  MAX_SOCKETS_PER_USER: Type.Integer({ minimum: 1, maximum: 1000, default: 20 })
 })
 export type OrderServiceConfig = Static<typeof OrderServiceConfig>
 

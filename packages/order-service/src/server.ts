@@ -2,7 +2,7 @@
  * The order-service process (composition root): config, database, broker, the in-process
  * outbox relay, the HTTP app; and an orderly shutdown on SIGTERM.
  */
-import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig, requireDependencies } from '@orders/platform'
+import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, createRedisClient, loadConfig, requireDependencies } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import orderServiceApp from './app.ts'
 import { OrderNotificationHub } from './notifications/hub.ts'
@@ -20,12 +20,14 @@ const broker = createBrokerConnection(config.AMQP_URL, config.INSTANCE_ID, app.l
 // other replicas' polls pick up whatever a crash leaves behind.
 const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher: () => createEventPublisher(broker), log: app.log.child({ component: 'outbox-relay' }), pollIntervalMs: config.RELAY_POLL_INTERVAL_MS })
 
+const redis = createRedisClient({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, log: app.log.child({ component: 'redis' }) })
 const hub = new OrderNotificationHub({ log: app.log.child({ component: 'notifications' }) })
 const statusEvents = consumeStatusEvents({ broker, hub, instanceId: config.INSTANCE_ID, log: app.log })
 
 let draining = false
 await app.register(orderServiceApp, {
   db, broker, userServiceUrl: config.USER_SERVICE_URL, onOutboxCommitted: () => { relay.wake() }, hub, isDraining: () => draining,
+  redis, webSocket: { allowedOrigins: config.ALLOWED_ORIGINS.split(',').map(o => o.trim()).filter(o => o !== ''), maxSocketsPerUser: config.MAX_SOCKETS_PER_USER },
   defaultCurrency: config.DEFAULT_CURRENCY, gracePeriodMs: config.ORDER_GRACE_PERIOD_MS
 })
 relay.start()
@@ -40,6 +42,7 @@ closeOnSignals(app.log, async () => {
   await statusEvents.close()
   await relay.stop() // publishes what they committed
   await broker.close()
+  redis.disconnect()
   await db.destroy()
 })
 

@@ -1,21 +1,51 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errorResponses, LIVE_STATUS_CLOSE_CODES, LIVE_STATUS_PATH, LIVE_STATUS_TOKEN_PARAM, LiveStatusQuery, SCOPES } from '@orders/contracts'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { OrderNotificationHub } from '../notifications/hub.ts'
+import type { SocketLeases } from '../notifications/socket-leases.ts'
+
+export interface OrdersWebSocketOptions {
+  hub: OrderNotificationHub
+  leases: SocketLeases
+  /** Origins besides the gateway's own (the request's Host) whose pages may open the socket. */
+  allowedOrigins: readonly string[]
+}
 
 /**
  * Live status changes of the caller's own orders (the protocol: contracts/src/live-status.ts).
  * Browsers cannot set headers on a WebSocket, so the access token comes as a query parameter
  * (redacted from logs). A missing, invalid or expired token is refused with 401 before the upgrade.
  */
-const ordersWebSocketRoute: FastifyPluginAsyncTypebox<{ hub: OrderNotificationHub }> = async (app, { hub }) => {
+const ordersWebSocketRoute: FastifyPluginAsyncTypebox<OrdersWebSocketOptions> = async (app, { hub, leases, allowedOrigins }) => {
+  // A browser sends the Origin of the page that opens the socket; a page on another site must
+  // not use a visitor's token through it. Clients that are not browsers send none.
+  async function checkOrigin (request: FastifyRequest): Promise<void> {
+    const origin = request.headers.origin
+    if (origin === undefined || allowedOrigins.includes(origin)) return
+    let host: string | undefined
+    try { host = new URL(origin).host } catch {}
+    if (host === undefined || host !== request.headers.host) throw app.httpErrors.forbidden('This origin may not open the live status socket')
+  }
+  // Refused before the upgrade, so the client sees a plain 429.
+  async function takeLease (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const leaseId = await leases.acquire(request.user.sub)
+    if (leaseId === undefined) {
+      void reply.header('retry-after', '60')
+      throw app.httpErrors.tooManyRequests('Too many live status sockets are open for this user; close one first')
+    }
+    leaseIds.set(request, leaseId)
+  }
+  const leaseIds = new WeakMap<FastifyRequest, string>()
+
   // @fastify/websocket hides every WebSocket route from OpenAPI; this one is part of the API.
   // Runs after its hook, which belongs to the parent instance.
   app.addHook('onRoute', route => { if (route.websocket === true && route.schema) route.schema.hide = false })
 
   app.get(LIVE_STATUS_PATH, {
     websocket: true,
-    onRequest: app.requireWebSocketScope(SCOPES.user),
+    onRequest: [checkOrigin, app.requireWebSocketScope(SCOPES.user)],
+    preHandler: takeLease,
     schema: {
       tags: ['orders'],
       summary: `Live status changes of the caller's own orders (user token in ?${LIVE_STATUS_TOKEN_PARAM}=)`,
@@ -25,10 +55,12 @@ const ordersWebSocketRoute: FastifyPluginAsyncTypebox<{ hub: OrderNotificationHu
         `${LIVE_STATUS_CLOSE_CODES.slowConsumer} when the client does not read fast enough, ` +
         `${LIVE_STATUS_CLOSE_CODES.goingAway} when the replica shuts down.`,
       querystring: LiveStatusQuery,
-      response: { 101: Type.Null({ description: 'Switching Protocols: the socket is open' }), ...errorResponses(401, 403) }
+      response: { 101: Type.Null({ description: 'Switching Protocols: the socket is open' }), ...errorResponses(401, 403, 429) }
     }
   }, (socket, request) => {
     hub.add(request.user.sub, socket)
+    const leaseId = leaseIds.get(request)
+    if (leaseId !== undefined) socket.on('close', () => { leases.release(request.user.sub, leaseId) })
     // The socket lives no longer than the token that opened it.
     const expiresInMs = request.user.exp * 1000 - Date.now()
     const expiry = setTimeout(() => { socket.close(LIVE_STATUS_CLOSE_CODES.tokenExpired, 'access token expired') }, Math.max(0, expiresInMs))
