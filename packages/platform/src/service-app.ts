@@ -23,6 +23,8 @@ export interface ServiceInstanceOptions {
   logLevel: string
   /** Where log lines go; stdout by default (tests pass a stream to read them). */
   logStream?: NodeJS.WritableStream
+  /** A whole request, body included, must arrive within this (408 otherwise); 30 s by default. */
+  requestTimeoutMs?: number
 }
 
 /**
@@ -37,6 +39,11 @@ export function createServiceInstance (options: ServiceInstanceOptions) {
     // Used when a request arrives without X-Request-ID (the gateway always sets one).
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Headers and body together: a client sending a byte every few seconds no longer holds a
+    // connection for ever. Node reads requestTimeout when the server is constructed (setting it
+    // later, as Fastify does, is not enforced), hence `http`; it checks every second.
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    http: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionsCheckingInterval: 1_000 },
     // Behind HAProxy: the client's address comes in X-Forwarded-For.
     trustProxy: '127.0.0.1',
     return503OnClosing: true
