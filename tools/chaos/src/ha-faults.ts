@@ -81,6 +81,7 @@ async function startConfirmProbe (engines: HaEngines, leader: RabbitMqNode) {
     retryLow: 50,
     retryHigh: 500
   })
+  connection.on('error', () => {}) // it reconnects; the probe times what the loss costs
   const queue = `chaos.failover-probe.${leader.name}`
   await connection.queueDelete({ queue }).catch(() => {})
   await connection.queueDeclare({ queue, durable: true, arguments: { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': 3 } })

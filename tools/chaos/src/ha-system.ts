@@ -55,6 +55,7 @@ export async function startHaSystem (options: Omit<SystemOptions, 'databaseUrl' 
     })
     db = createDatabase({ connectionString: engines.databaseUrl, poolSize: 2, applicationName: 'chaos-verdict' })
     observer = new Connection({ ...brokerAddresses(engines.amqpUrl), retryLow: 100, retryHigh: 1_000 })
+    observer.on('error', () => {}) // it reconnects to another node when its own dies
   } catch (err) {
     await stop().catch(() => {}) // the start's error is the one worth reporting
     throw err
