@@ -24,10 +24,10 @@ const textAjv = createAjv({ coerceTypes: 'array', allErrors: false })
 
 /**
  * With allErrors ajv reports every element of an array, so 1 MiB of `[{}, {}, …]` would make
- * hundreds of thousands of errors. Before that, a fail-fast pass checks only the size bounds
- * (maxItems, maxLength, maxProperties, and for a closed object a few unknown properties at
- * most): a body over them is refused with that one error, and a body within them can only make
- * as many errors as its schema allows.
+ * hundreds of thousands of errors. Before that, a fail-fast pass checks only the bounds on how
+ * many things there are (maxItems, maxProperties, and for a closed object a few unknown
+ * properties at most): a body over them is refused with that one error, and a body within them
+ * can only make as many errors as its schema allows.
  * Every array and string of our body schemas is bounded (tested in contracts).
  */
 function bodyValidator (schema: object): ValidateFunction {
@@ -45,7 +45,8 @@ function bodyValidator (schema: object): ValidateFunction {
   return validate
 }
 
-const BOUND_KEYWORDS = new Set(['maxItems', 'maxLength', 'maxProperties'])
+// Not maxLength: a long string makes one error, not many, so it is reported with the rest.
+const BOUND_KEYWORDS = new Set(['maxItems', 'maxProperties'])
 /** Unknown properties a closed object may have and still get every error reported. */
 const UNKNOWN_PROPERTIES_REPORTED = 5
 

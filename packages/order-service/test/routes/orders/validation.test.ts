@@ -33,6 +33,11 @@ t.test('a refused order names every field in error at once, in plain words', asy
     t.notMatch(res.json().message, /must match pattern|body\//, 'no validator jargon')
   })
 
+  t.test('a string over its length is reported with the other errors, not alone', async t => {
+    const res = await post({ items: [{ sku: 'S'.repeat(65), quantity: 0, unit_price: 1 }], currency: 'EURO' })
+    t.same(res.json().errors.map((e: { field: string }) => e.field).sort(), ['currency', 'items.0.quantity', 'items.0.sku'])
+  })
+
   t.test('an empty order says what is missing', async t => {
     const res = await post({})
     t.same(res.json().errors, [{ field: 'items', message: '"items" is required' }])
