@@ -15,13 +15,15 @@ import { liveStatusFlow } from './flows/live-status.ts'
 import { orderJourneyFlow } from './flows/browser/order-journey.ts'
 import { errorsAndSessionFlow } from './flows/browser/errors-and-session.ts'
 import { cancelOrderFlow } from './flows/browser/cancel-order.ts'
+import { metricsFlow } from './flows/metrics.ts'
 
 const flows: Array<[name: string, flow: (t: Test, system: TestSystem) => Promise<void>]> = [
   ['the order flow end to end, through the gateway', orderFlow],
   ['live order status over WebSocket, across replicas', liveStatusFlow],
   ['in the browser: a person’s way through the web app', orderJourneyFlow],
   ['in the browser: errors in words, the session and the live connection', errorsAndSessionFlow],
-  ['in the browser: cancelling an order', cancelOrderFlow]
+  ['in the browser: cancelling an order', cancelOrderFlow],
+  ['metrics: Prometheus scrapes every process and finds each metric after an order', metricsFlow]
 ]
 
 // The flows run one after another in this one file, so it needs more than the 180 s .taprc
