@@ -29,6 +29,8 @@ export async function startIsolatedSystem (options: Omit<SystemOptions, 'databas
     system = await startSystem({
       processingDelayMs: 0,
       ...options,
+      // Rate-limit and socket counters of its own in the shared Redis; they expire by themselves.
+      env: { REDIS_KEY_PREFIX: `test:${database.name}:`, ...options.env },
       databaseUrl: database.url,
       amqpUrl: vhost.url,
       ports: await freeSystemPorts()

@@ -126,6 +126,9 @@ interface SpecContext {
 }
 
 const local = (port: number) => `http://127.0.0.1:${port}`
+// HAProxy's status page asks for a password (haproxy.cfg); a fresh one for every launcher.
+const STATS_PASSWORD = randomBytes(18).toString('base64url')
+const statsUrl = (port: number) => `http://stats:${STATS_PASSWORD}@127.0.0.1:${port}`
 
 function serviceSpec (entry: ServiceEntry, entryPoint: string, { options, ports, clientSecret, gatewayRunning }: SpecContext): ProcessSpec {
   const values: Record<ServiceEnvName, string> = {
@@ -137,6 +140,8 @@ function serviceSpec (entry: ServiceEntry, entryPoint: string, { options, ports,
     GATEWAY_URL: local(ports.gateway),
     SERVICE_CLIENTS: JSON.stringify([{ client_id: PROCESSOR_CLIENT_ID, client_secret: clientSecret, scopes: ['orders:status'] }]),
     INSTANCE_ID: entry.name,
+    // Rate limits and WebSocket counts (doc/security.md): the machine's Redis unless told otherwise.
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     PROCESSOR_CLIENT_ID,
     PROCESSOR_CLIENT_SECRET: clientSecret,
     PROCESSING_DELAY_MS: String(options.processingDelayMs ?? 0),
@@ -154,7 +159,7 @@ function serviceSpec (entry: ServiceEntry, entryPoint: string, { options, ports,
       // A service behind the gateway (re)started while HAProxy runs is ready once HAProxy
       // has it back in rotation, so a test's next request through the gateway can reach it.
       return await probeReadyz(url) ??
-        (server !== undefined && gatewayRunning() ? await probeGatewayServers(local(ports.haproxyStats), [server]) : null)
+        (server !== undefined && gatewayRunning() ? await probeGatewayServers(statsUrl(ports.haproxyStats), [server]) : null)
     }
   }
 }
@@ -171,9 +176,9 @@ function gatewaySpec (haproxy: string, { options, ports }: SpecContext): Process
     command: haproxy,
     // -db: foreground, no daemon; logs go to stdout (see haproxy.cfg).
     args: ['-db', '-f', path.join(REPO_ROOT, GATEWAY.config)],
-    env: childEnv(addresses, options.env),
+    env: childEnv({ ...addresses, STATS_PASSWORD }, options.env),
     url: local(ports.gateway),
-    probe: async () => await probeGateway(local(ports.gateway), local(ports.haproxyStats), CHECKED_GATEWAY_SERVERS),
+    probe: async () => await probeGateway(local(ports.gateway), statsUrl(ports.haproxyStats), CHECKED_GATEWAY_SERVERS),
     skipStderrLine: line => HAPROXY_STATE_CHANGE.test(line)
   }
 }

@@ -34,7 +34,7 @@ export interface PortEntry {
 
 /** Variables the launcher sets for a service, beyond PORT (values: start.ts). */
 export type ServiceEnvName = 'DATABASE_URL' | 'AMQP_URL' | 'HOST' | 'LOG_LEVEL' | 'USER_SERVICE_URL' | 'GATEWAY_URL'
-| 'SERVICE_CLIENTS' | 'INSTANCE_ID' | 'PROCESSOR_CLIENT_ID' | 'PROCESSOR_CLIENT_SECRET' | 'PROCESSING_DELAY_MS' | 'ORDER_GRACE_PERIOD_MS'
+| 'SERVICE_CLIENTS' | 'INSTANCE_ID' | 'REDIS_URL' | 'PROCESSOR_CLIENT_ID' | 'PROCESSOR_CLIENT_SECRET' | 'PROCESSING_DELAY_MS' | 'ORDER_GRACE_PERIOD_MS'
 
 export interface ServiceEntry {
   name: ServiceName
@@ -63,7 +63,7 @@ export const SERVICES: readonly ServiceEntry[] = [
     package: '@orders/user-service',
     entryPoint: 'packages/user-service/src/server.ts',
     port: { key: 'userService', env: 'USER_SERVICE_PORT', default: 3001 },
-    env: [...CONNECTED, 'SERVICE_CLIENTS'],
+    env: [...CONNECTED, 'SERVICE_CLIENTS', 'REDIS_URL'],
     gateway: { backend: 'user_service', server: 'user-service', hostEnv: 'USER_SERVICE_HOST', checked: true },
     color: 36
   },
@@ -72,7 +72,7 @@ export const SERVICES: readonly ServiceEntry[] = [
     package: '@orders/order-service',
     entryPoint: 'packages/order-service/src/server.ts',
     port: { key: `orderService${n}`, env: `ORDER_SERVICE_${n}_PORT`, default: 3001 + n },
-    env: [...CONNECTED, 'INSTANCE_ID', 'USER_SERVICE_URL', 'ORDER_GRACE_PERIOD_MS'],
+    env: [...CONNECTED, 'INSTANCE_ID', 'USER_SERVICE_URL', 'ORDER_GRACE_PERIOD_MS', 'REDIS_URL'],
     gateway: { backend: 'order_service', server: `order-service-${n}`, hostEnv: `ORDER_SERVICE_${n}_HOST`, checked: true },
     color: n === 1 ? 32 : 92
   })),

@@ -6,7 +6,7 @@ import { parse } from 'yaml'
 import { GATEWAY, GATEWAY_ADDRESSES, SERVICES, type PortEntry } from '../src/topology.ts'
 
 /** Services in compose.yaml that the launcher does not start (the machine's own servers, or `pnpm migrate`). */
-const COMPOSE_INFRASTRUCTURE = ['postgres', 'rabbitmq', 'migrate']
+const COMPOSE_INFRASTRUCTURE = ['postgres', 'rabbitmq', 'redis', 'migrate']
 /** Variables only the containers need: the image's app is built once, never on start. */
 const CONTAINER_ONLY_ENV: Record<string, string[]> = { web: ['WEB_BUILD'] }
 
