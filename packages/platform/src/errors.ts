@@ -10,13 +10,16 @@ import { fieldPlace, fieldProblems, type FieldProblem } from './validation.ts'
  * errors get the status of their kind (domain-errors.ts); Fastify's and @fastify/sensible's
  * HTTP errors keep their own.
  */
-export function installErrorHandler (app: FastifyInstance): void {
+export function installErrorHandler (app: FastifyInstance, options: { notFoundHandler?: boolean } = {}): void {
   // Fastify's own 404 repeats the URL, query string included (a token in ?access_token=), in
-  // the answer and the log; this one names nothing the client sent.
-  app.setNotFoundHandler((request, reply) => {
-    request.log.info({ statusCode: 404 }, 'no such route')
-    return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'There is no such route; the API is described at /docs' })
-  })
+  // the answer and the log; this one names nothing the client sent. An app that answers unknown
+  // paths itself (the web app: index.html) sets its own; Fastify allows one.
+  if (options.notFoundHandler !== false) {
+    app.setNotFoundHandler((request, reply) => {
+      request.log.info({ statusCode: 404 }, 'no such route')
+      return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'There is no such route; the API is described at /docs' })
+    })
+  }
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let statusCode = error.statusCode ?? 500
     let message = error.message

@@ -20,7 +20,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable'
 
 export default async function webApp (app: FastifyInstance, { root }: WebAppOptions): Promise<void> {
   const indexHtml = path.join(root, 'index.html')
-  installErrorHandler(app)
+  installErrorHandler(app, { notFoundHandler: false }) // its own below: page paths are index.html
 
   await app.register(helmet, {
     contentSecurityPolicy: {
