@@ -2,6 +2,15 @@ import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost 
 import { startSystem, type RunningSystem, type SystemOptions } from './start.ts'
 import { freeSystemPorts } from './prerequisites.ts'
 
+const ISOLATED_SYSTEM_LIMITS = {
+  LOGIN_LIMIT_PER_ACCOUNT: '1000',
+  LOGIN_LIMIT_PER_CLIENT: '100000',
+  REGISTRATION_LIMIT_PER_CLIENT: '100000',
+  TOKEN_LIMIT_PER_CLIENT: '1000',
+  // bench registers its accounts all at once; the queue's bound has tests of its own.
+  HASHING_MAX_WAITING: '100000'
+}
+
 export interface IsolatedSystem {
   system: RunningSystem
   database: TestDatabase
@@ -30,7 +39,9 @@ export async function startIsolatedSystem (options: Omit<SystemOptions, 'databas
       processingDelayMs: 0,
       ...options,
       // Rate-limit and socket counters of its own in the shared Redis; they expire by themselves.
-      env: { REDIS_KEY_PREFIX: `test:${database.name}:`, ...options.env },
+      // Tests, bench and chaos sign in many people from one address: the per-address limits are
+      // raised here (each limit is proven by the user-service's own tests); options.env wins.
+      env: { REDIS_KEY_PREFIX: `test:${database.name}:`, ...ISOLATED_SYSTEM_LIMITS, ...options.env },
       databaseUrl: database.url,
       amqpUrl: vhost.url,
       ports: await freeSystemPorts()
