@@ -23,6 +23,7 @@ t.test('builds when dist/ is missing, not again while it is current, and again a
   t.equal(await isBuildCurrent(paths), false)
   t.equal(await buildIfStale(paths, () => {}), 'built')
   t.ok((await readdir(path.join(paths.distDir, 'assets'))).some(name => name.endsWith('.js')))
+  t.same((await readdir(path.join(paths.distDir, 'assets'))).filter(name => name.endsWith('.map')), [], 'no source maps are published')
   t.equal(await buildIfStale(paths, () => {}), 'current')
 
   const later = new Date(Date.now() + 5_000)
