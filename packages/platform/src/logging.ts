@@ -1,5 +1,6 @@
 import { LogController, type FastifyBaseLogger, type FastifyServerOptions } from 'fastify'
 import type { LoggerOptions } from 'pino'
+import { traceLogFields } from './tracing.ts'
 
 /** What the shared plumbing logs with: a Fastify instance's logger or any pino logger. */
 export type Logger = FastifyBaseLogger
@@ -16,7 +17,8 @@ const redact = [
 ]
 
 export function loggerOptions (service: string, level: string): LoggerOptions {
-  return { level, name: service, redact }
+  // trace_id and span_id of the active span (when tracing is on): from a log line to its trace.
+  return { level, name: service, redact, mixin: traceLogFields }
 }
 
 /**
