@@ -2,6 +2,7 @@
  * The order-processor process (composition root): reads the environment, starts the
  * processor and closes it in order on SIGTERM/SIGINT.
  */
+import '@orders/platform/tracing-autostart' // first: the SDK, when on, must be in place before pg, fastify and undici load
 import { closeOnSignals, requireDependencies } from '@orders/platform'
 import { loadProcessorConfig } from './config.ts'
 import { startOrderProcessor } from './processor.ts'

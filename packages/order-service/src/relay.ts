@@ -3,6 +3,7 @@
  * own events right after commit; this process polls, so rows whose replica died between
  * commit and publish still go out. Its port serves only /healthz, /readyz and /docs.
  */
+import '@orders/platform/tracing-autostart' // first: the SDK, when on, must be in place before pg, fastify and undici load
 import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig, databaseAndBrokerChecks, registerServiceBasics, requireDependencies } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import { RelayConfig } from './config.ts'

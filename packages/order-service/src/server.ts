@@ -2,6 +2,7 @@
  * The order-service process (composition root): config, database, broker, the in-process
  * outbox relay, the HTTP app; and an orderly shutdown on SIGTERM.
  */
+import '@orders/platform/tracing-autostart' // first: the SDK, when on, must be in place before pg, fastify and undici load
 import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, createRedisClient, loadConfig, requireDependencies } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import orderServiceApp from './app.ts'

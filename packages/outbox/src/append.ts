@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Transaction } from 'kysely'
+import { traceHeaders } from '@orders/platform'
 import type { OutboxDatabase, OutboxTable } from './table.ts'
 
 export interface OutboxMessage {
@@ -9,9 +10,13 @@ export interface OutboxMessage {
   requestId?: string
 }
 
-/** The outbox row that carries `message` (for an INSERT of one's own, e.g. inside a CTE). */
+/**
+ * The outbox row that carries `message` (for an INSERT of one's own, e.g. inside a CTE). Its
+ * headers hold the active trace context (`traceparent`), taken here, inside the transaction of
+ * the state change, so the relay's publish and the consumers join the request's trace.
+ */
 export function outboxRow (message: OutboxMessage): Insertable<OutboxTable> {
-  const headers: Record<string, string> = message.requestId ? { 'x-request-id': message.requestId } : {}
+  const headers: Record<string, string> = { ...traceHeaders(), ...(message.requestId ? { 'x-request-id': message.requestId } : {}) }
   return {
     exchange: message.exchange,
     routing_key: message.routingKey,

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import { sql } from 'kysely'
 import type { Publisher } from 'rabbitmq-client'
-import type { Logger } from '@orders/platform'
+import { withPublishSpan, type Logger } from '@orders/platform'
 import type { OutboxDatabase } from './table.ts'
 import { relayMetrics } from './metrics.ts'
 
@@ -119,16 +119,19 @@ export class OutboxRelay {
       // lost connection, no confirm within confirmTimeoutMs) rolls the transaction back, so
       // every row of the batch stays pending and is published again (consumers deduplicate).
       const confirmed = relayMetrics.publishDuration.startTimer({ schema: this.#schema })
+      // Each publish is a span in the trace of the request that wrote its row (until its confirm).
       await this.#sendConfirmed(rows.map(row => async (publisher: Publisher) => {
-        await publisher.send({
-          exchange: row.exchange,
-          routingKey: row.routing_key,
-          messageId: row.id,
-          durable: true,
-          contentType: 'application/json',
-          correlationId: row.headers['x-request-id'],
-          headers: row.headers
-        }, row.payload)
+        await withPublishSpan(row.headers, { exchange: row.exchange, routingKey: row.routing_key, messageId: row.id }, async headers => {
+          await publisher.send({
+            exchange: row.exchange,
+            routingKey: row.routing_key,
+            messageId: row.id,
+            durable: true,
+            contentType: 'application/json',
+            correlationId: row.headers['x-request-id'],
+            headers
+          }, row.payload)
+        })
       }))
       confirmed()
       relayMetrics.published.inc({ schema: this.#schema }, rows.length)

@@ -2,6 +2,7 @@
  * The user-service process (composition root): config, database, broker, the in-process
  * outbox relay, the HTTP app; and an orderly shutdown on SIGTERM.
  */
+import '@orders/platform/tracing-autostart' // first: the SDK, when on, must be in place before pg, fastify and undici load
 import { EVENT_EXCHANGES } from '@orders/contracts'
 import { closeOnSignals, createBrokerConnection, createDatabase, createEventPublisher, createRedisClient, createServiceInstance, requireDependencies } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'

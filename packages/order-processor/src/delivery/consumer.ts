@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer } from 'rabbitmq-client'
-import type { Logger } from '@orders/platform'
+import { withConsumeSpan, type Logger } from '@orders/platform'
 import { processorTopology, retryAttemptOf, DEAD_LETTER_REASONS, type OrderCreatedV1 } from '@orders/contracts'
 import { TransientOrderServiceError } from '../order-service-client.ts'
 import type { ProcessingOutcome } from '../rules/process-order.ts'
@@ -63,8 +63,17 @@ export function createOrderCreatedConsumer (options: OrderCreatedConsumerOptions
   return consumer
 }
 
-/** Decides the fate of one delivery: ack (done, or a copy is safely elsewhere) or hand back. */
+/**
+ * Decides the fate of one delivery: ack (done, or a copy is safely elsewhere) or hand back.
+ * It runs in a span under the publish that sent the message (its `traceparent` header), so
+ * the order-service calls it makes join the trace of the request that created the order.
+ */
 export async function settleDelivery (message: AsyncMessage, options: OrderCreatedConsumerOptions): Promise<ConsumerStatus> {
+  const destination = { exchange: message.exchange, routingKey: message.routingKey, messageId: message.messageId }
+  return await withConsumeSpan(message.headers, destination, async () => await settle(message, options))
+}
+
+async function settle (message: AsyncMessage, options: OrderCreatedConsumerOptions): Promise<ConsumerStatus> {
   const decoded = decodeOrderCreated(message)
   const log = options.log.child({
     order_id: decoded.orderId ?? null,
