@@ -1,5 +1,5 @@
 /**
- * Money, the order form's checks and the list, in Chromium against the shared platform: amounts
+ * The OpenAPI at /docs, money, the order form's checks and the list, in Chromium against the shared platform: amounts
  * in the order's currency and the browser's locale; every problem of the form at once, before
  * anything is sent, with the limits shown as hints; the list filtered by status, and the
  * navigation marking the page one is on.
@@ -12,6 +12,16 @@ import { launchBrowser, openPage, registerAndSignIn, saveScreenshot, tokenOf } f
 export async function moneyAndListFlow (t: Test, { gateway }: TestSystem) {
   const browser = await launchBrowser(t)
   const newEmail = (who: string) => `${who}-${randomUUID()}@example.com`
+
+  t.test('the orders API\'s OpenAPI is served through the gateway at /docs, and says how to get a token', async t => {
+    const page = await openPage(t, browser, gateway)
+    await page.goto('/docs')
+    await page.getByText('order-service', { exact: false }).first().waitFor()
+    t.match(await page.title(), /Swagger UI/)
+    const spec = (await call(`${gateway}/docs/json`)).body as { info: { description: string }, paths: Record<string, { get?: { parameters?: Array<{ name: string }> } }> }
+    t.match(spec.info.description, /POST \/login/)
+    t.ok(spec.paths['/orders']?.get?.parameters?.some(p => p.name === 'status'), 'the status filter is documented')
+  })
 
   t.test('the form shows the limits, and every problem of every row at once, before sending anything', async t => {
     const page = await openPage(t, browser, gateway)
