@@ -1,4 +1,4 @@
-import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@orders/test-support'
+import { createTestDatabase, createTestRedis, createTestVhost, startTcpProxy, viaProxy, type TcpProxy, type TestDatabase, type TestVhost } from '@orders/test-support'
 import { startSystem, type RunningSystem, type SystemOptions } from './start.ts'
 import { freeSystemPorts } from './prerequisites.ts'
 
@@ -11,52 +11,91 @@ const ISOLATED_SYSTEM_LIMITS = {
   HASHING_MAX_WAITING: '100000'
 }
 
+export interface IsolatedSystemOptions extends Omit<SystemOptions, 'databaseUrl' | 'amqpUrl' | 'ports'> {
+  /**
+   * Every connection the platform makes to PostgreSQL and RabbitMQ (the migrations' too) goes
+   * through a TCP proxy of this system's own: cutting one (`pnpm chaos`) is an outage for this
+   * system alone, while the servers go on serving everyone else.
+   */
+  behindProxies?: boolean
+}
+
+export interface SystemProxies { database: TcpProxy, broker: TcpProxy }
+
 export interface IsolatedSystem {
   system: RunningSystem
+  /** Reached directly, never through a proxy: a verdict must see through an outage. */
   database: TestDatabase
   vhost: TestVhost
-  /** Stops every process, then drops the database and the vhost. */
+  /** The key prefix of its rate-limit and socket counters in the shared Redis. */
+  redisKeyPrefix: string
+  /** Only with `behindProxies`. */
+  proxies?: SystemProxies
+  /** Stops every process, closes the proxies, drops the database, the vhost and the Redis keys. */
   stop: () => Promise<void>
 }
 
 /**
- * The whole platform, as `startSystem` runs it, on free ports with a database and a RabbitMQ
- * vhost of its own, so it never meets `pnpm dev` or another run: what the end-to-end tests,
- * `pnpm chaos` and `pnpm bench` start. Processing has no delay unless the options say so.
- * If the start fails, the database and the vhost are dropped before the error is thrown.
+ * The whole platform, as `startSystem` runs it, on free ports with a database, a RabbitMQ vhost
+ * and a Redis key prefix of its own, so it never meets `pnpm dev` or another run: what the
+ * end-to-end tests, `pnpm chaos` and `pnpm bench` start. Processing has no delay unless the
+ * options say so. If the start fails, all of it is dropped before the error is thrown.
  */
-export async function startIsolatedSystem (options: Omit<SystemOptions, 'databaseUrl' | 'amqpUrl' | 'ports'>): Promise<IsolatedSystem> {
-  const database = await createTestDatabase({ migrate: false })
-  const vhost = await createTestVhost()
-  const dropBoth = async () => {
-    const results = await Promise.allSettled([vhost.drop(), database.drop()])
-    const failures = results.flatMap(r => r.status === 'rejected' ? [r.reason as Error] : [])
-    if (failures.length > 0) throw new AggregateError(failures, `could not drop the vhost ${vhost.name} or the database ${database.name}: ${failures.map(f => f.message).join('; ')}`)
-  }
+export async function startIsolatedSystem ({ behindProxies = false, ...options }: IsolatedSystemOptions): Promise<IsolatedSystem> {
+  const own = await ownResources(behindProxies)
+  const { database, vhost, redis, proxies } = own
   let system: RunningSystem
   try {
     system = await startSystem({
       processingDelayMs: 0,
       ...options,
-      // Rate-limit and socket counters of its own in the shared Redis; they expire by themselves.
       // Tests, bench and chaos sign in many people from one address: the per-address limits are
       // raised here (each limit is proven by the user-service's own tests); options.env wins.
-      env: { REDIS_KEY_PREFIX: `test:${database.name}:`, ...ISOLATED_SYSTEM_LIMITS, ...options.env },
-      databaseUrl: database.url,
-      amqpUrl: vhost.url,
+      env: { REDIS_KEY_PREFIX: redis.keyPrefix, ...ISOLATED_SYSTEM_LIMITS, ...options.env },
+      databaseUrl: proxies === undefined ? database.url : viaProxy(database.url, proxies.database),
+      amqpUrl: proxies === undefined ? vhost.url : viaProxy(vhost.url, proxies.broker),
       ports: await freeSystemPorts()
     })
   } catch (err) {
-    await dropBoth().catch(() => {}) // the start's error is the one worth reporting
+    await own.release().catch(() => {}) // the start's error is the one worth reporting
     throw err
   }
   return {
     system,
     database,
     vhost,
+    redisKeyPrefix: redis.keyPrefix,
+    proxies,
     async stop () {
       await system.stop()
-      await dropBoth()
+      await own.release()
     }
   }
+}
+
+/** The database, vhost, Redis prefix (and proxies) of one system, and their release. */
+async function ownResources (behindProxies: boolean) {
+  const database = await createTestDatabase({ migrate: false })
+  const vhost = await createTestVhost()
+  const redis = await createTestRedis()
+  const proxies: SystemProxies | undefined = behindProxies
+    ? { database: await startTcpProxy(hostAndPort(database.url, 5432)), broker: await startTcpProxy(hostAndPort(vhost.url, 5672)) }
+    : undefined
+  return {
+    database,
+    vhost,
+    redis,
+    proxies,
+    async release () {
+      await Promise.allSettled([proxies?.database.close(), proxies?.broker.close()])
+      const results = await Promise.allSettled([vhost.drop(), database.drop(), redis.drop()])
+      const failures = results.flatMap(r => r.status === 'rejected' ? [r.reason as Error] : [])
+      if (failures.length > 0) throw new AggregateError(failures, `could not drop the vhost ${vhost.name}, the database ${database.name} or the Redis keys ${redis.keyPrefix}*: ${failures.map(f => f.message).join('; ')}`)
+    }
+  }
+}
+
+function hostAndPort (url: string, defaultPort: number): { host: string, port: number } {
+  const parsed = new URL(url)
+  return { host: parsed.hostname, port: Number(parsed.port || defaultPort) }
 }

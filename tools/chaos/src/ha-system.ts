@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely'
 import { Connection } from 'rabbitmq-client'
 import { brokerAddresses, createDatabase } from '@orders/platform'
 import { findFreePorts, freeSystemPorts, startHaEngines, startSystem, type HaEngines, type RunningSystem, type SystemOptions } from '@orders/system'
+import { createTestRedis } from '@orders/test-support'
 
 export interface HaSystem {
   system: RunningSystem
@@ -19,13 +20,15 @@ export interface HaSystem {
 /**
  * The whole platform on HA engines of this run's own: a 3-node RabbitMQ cluster and Patroni
  * with etcd behind HAProxy, on ports found free and in a temporary directory, so it never
- * meets `pnpm dev --ha` (or the machine's own servers). Quorum queues on all three nodes.
+ * meets `pnpm dev --ha` (or the machine's own servers), and a key prefix of its own in the
+ * machine's Redis (its rate-limit counters). Quorum queues on all three nodes.
  */
 export async function startHaSystem (options: Omit<SystemOptions, 'databaseUrl' | 'amqpUrl' | 'ports'>): Promise<HaSystem> {
   // Under /var/tmp when root: the postgres user must reach its directories (a private /tmp may hide them).
   const baseDir = await mkdtemp(path.join(process.getuid?.() === 0 ? '/var/tmp' : tmpdir(), 'chaos-ha-'))
   await chmod(baseDir, 0o755)
   const [amqp1, amqp2, amqp3, dist1, dist2, dist3, pg1, pg2, rest1, rest2, etcdClient, etcdPeer, haproxy] = await findFreePorts(13) as [number, ...number[]]
+  const redis = await createTestRedis()
   let engines: HaEngines | undefined
   let system: RunningSystem | undefined
   let db: Kysely<any> | undefined
@@ -36,6 +39,7 @@ export async function startHaSystem (options: Omit<SystemOptions, 'databaseUrl' 
     await system?.stop()
     await engines?.stop()
     await rm(baseDir, { recursive: true, force: true })
+    await redis.drop()
   }
   try {
     engines = await startHaEngines({
@@ -48,7 +52,7 @@ export async function startHaSystem (options: Omit<SystemOptions, 'databaseUrl' 
     system = await startSystem({
       processingDelayMs: 0,
       ...options,
-      env: { ...options.env, QUORUM_INITIAL_GROUP_SIZE: '3' },
+      env: { REDIS_KEY_PREFIX: redis.keyPrefix, ...options.env, QUORUM_INITIAL_GROUP_SIZE: '3' },
       databaseUrl: engines.databaseUrl,
       amqpUrl: engines.amqpUrl,
       ports: await freeSystemPorts()
