@@ -57,7 +57,7 @@ t.test('the trace of POST /orders and of PATCH /orders/:id reaches their outbox 
     [ROUTING_KEYS.orderCreated, TRACE_ID],
     [ROUTING_KEYS.orderStatusChanged, TRACE_ID]
   ])
-  const rowParents = rows.map(row => String(row.headers.traceparent).split('-')[2])
+  const rowParents = rows.map(row => String(row.headers.traceparent).split('-')[2] ?? '')
   const requestSpans = exporter.getFinishedSpans().filter(span => span.spanContext().traceId === TRACE_ID).map(span => span.spanContext().spanId)
   t.ok(rowParents.every(id => requestSpans.includes(id)), 'each row hangs under a span of its request')
 })
