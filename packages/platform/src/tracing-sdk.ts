@@ -33,6 +33,8 @@ export function tracingEnabled (env: NodeJS.ProcessEnv): boolean {
 export interface TracingOptions {
   /** service.name, unless OTEL_SERVICE_NAME says otherwise. */
   serviceName: string
+  /** service.instance.id: which replica (the order-service's INSTANCE_ID). */
+  instanceId?: string
   /**
    * Where finished spans go. Default: OTLP/HTTP, configured by the standard variables
    * (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS…),
@@ -61,7 +63,10 @@ export function startTracing (options: TracingOptions): Tracing {
     ? new BatchSpanProcessor(new (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter())
     : new SimpleSpanProcessor(options.exporter)
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) win over the default name.
-  const resource = resourceFromAttributes({ 'service.name': options.serviceName }).merge(detectResources({ detectors: [envDetector] }))
+  const resource = resourceFromAttributes({
+    'service.name': options.serviceName,
+    ...(options.instanceId === undefined ? {} : { 'service.instance.id': options.instanceId })
+  }).merge(detectResources({ detectors: [envDetector] }))
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] })
   provider.register() // the W3C trace-context propagator and the AsyncLocalStorage context manager
   registerInstrumentations({
