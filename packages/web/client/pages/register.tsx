@@ -1,10 +1,10 @@
 import { useState } from 'preact/hooks'
 import { useLocation } from 'preact-iso'
-import { api, ApiError } from '../api.ts'
+import { api } from '../api.ts'
 import { FormField } from '../components/form-field.tsx'
 import { ErrorMessage, Page } from '../components/page.tsx'
 import { useSession } from '../session-context.tsx'
-import { focusFirstInvalid } from './forms.ts'
+import { useApiSubmit } from './forms.ts'
 
 /** The rules (email format, password length) are the server's; its answers show per field. */
 export function RegisterPage () {
@@ -12,24 +12,11 @@ export function RegisterPage () {
   const { setNotice } = useSession()
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
-  const [error, setError] = useState<ApiError | null>(null)
-  const [busy, setBusy] = useState(false)
-
-  async function submit (event: SubmitEvent) {
-    event.preventDefault()
-    const form = event.currentTarget as HTMLFormElement
-    setBusy(true)
-    setError(null)
-    try {
-      const user = await api.register(email.trim(), password)
-      setNotice(`Your account ${user.email} is ready. Sign in to place orders.`)
-      route(`/sign-in?email=${encodeURIComponent(user.email)}`)
-    } catch (err) {
-      setError(err as ApiError)
-      setBusy(false)
-      focusFirstInvalid(form)
-    }
-  }
+  const { submit, error, busy } = useApiSubmit(async () => {
+    const user = await api.register(email.trim(), password)
+    setNotice(`Your account ${user.email} is ready. Sign in to place orders.`)
+    route(`/sign-in?email=${encodeURIComponent(user.email)}`)
+  })
 
   return (
     <Page title="Create an account">

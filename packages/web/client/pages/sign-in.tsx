@@ -1,11 +1,11 @@
 import { useState } from 'preact/hooks'
 import { useLocation } from 'preact-iso'
-import { api, ApiError } from '../api.ts'
+import { api } from '../api.ts'
 import { FormField } from '../components/form-field.tsx'
 import { ErrorMessage, Notice, Page } from '../components/page.tsx'
 import { sessionFromLogin } from '../session.ts'
 import { useNotice, useSession } from '../session-context.tsx'
-import { focusFirstInvalid } from './forms.ts'
+import { useApiSubmit } from './forms.ts'
 
 export function SignInPage () {
   const { route, query } = useLocation()
@@ -13,27 +13,16 @@ export function SignInPage () {
   const notice = useNotice()
   const [email, setEmail] = useState(query.email ?? lastEmail ?? '')
   const [password, setPassword] = useState('')
-  const [error, setError] = useState<ApiError | null>(null)
-  const [busy, setBusy] = useState(false)
-
-  async function submit (event: SubmitEvent) {
-    event.preventDefault()
-    const form = event.currentTarget as HTMLFormElement
-    setBusy(true)
-    setError(null)
-    try {
-      const login = await api.login(email.trim(), password)
-      signIn(sessionFromLogin(email.trim(), login))
-      setReturnTo(null)
-      route(returnTo ?? '/')
-    } catch (err) {
-      setError(err as ApiError)
-      setBusy(false)
-      // Wrong credentials: try the password again.
-      setPassword('')
-      focusFirstInvalid(form, '#password')
-    }
-  }
+  const { submit, error, busy } = useApiSubmit(async () => {
+    const login = await api.login(email.trim(), password)
+    signIn(sessionFromLogin(email.trim(), login))
+    setReturnTo(null)
+    route(returnTo ?? '/')
+  }, {
+    // Wrong credentials: try the password again.
+    onRefused: () => { setPassword('') },
+    focusOnRefusal: '#password'
+  })
 
   return (
     <Page title="Sign in">
