@@ -64,10 +64,14 @@ export async function reachDatabase (url: string, options: { timeoutMs?: number,
 
 const DEFINITE_ANSWERS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ACCESS_REFUSED', 'EHOSTUNREACH', 'ENETUNREACH'])
 
-/** Resolves once RabbitMQ at `url` (one node or a comma-separated cluster) accepts a connection. */
-export async function reachBroker (url: string, options: { timeoutMs?: number } = {}): Promise<void> {
+/**
+ * An AMQP connection to RabbitMQ at `url` (one node or a comma-separated cluster) that is up,
+ * or DependencyUnreachableError within about `timeoutMs`. The caller owns it and closes it.
+ * Later connection errors are kept out of the process's 'error' path; the client reconnects.
+ */
+export async function connectToBroker (url: string, options: { connectionName: string, timeoutMs?: number }): Promise<Connection> {
   const timeoutMs = options.timeoutMs ?? REACH_TIMEOUT_MS
-  const connection = new Connection({ ...brokerAddresses(url), connectionName: 'reachability-check', retryLow: 100, retryHigh: 500, connectionTimeout: timeoutMs })
+  const connection = new Connection({ ...brokerAddresses(url), connectionName: options.connectionName, retryLow: 100, retryHigh: 500, connectionTimeout: timeoutMs })
   let lastError: unknown
   let refused: () => void = () => {}
   const definitelyDown = new Promise<false>(resolve => { refused = () => { resolve(false) } })
@@ -77,15 +81,19 @@ export async function reachBroker (url: string, options: { timeoutMs?: number } 
     // Nothing listens there, or no such host: waiting cannot change that.
     if (DEFINITE_ANSWERS.has((err as { code?: string }).code ?? '')) refused()
   })
-  try {
-    const connected = await Promise.race([connection.onConnect(timeoutMs, true).then(() => true, () => false), definitelyDown])
-    if (!connected) {
-      const where = url.split(',').map(node => addressOf(node.trim(), 5672)).join(', ')
-      throw new DependencyUnreachableError(`cannot reach RabbitMQ at ${where}: ${connectionProblem(lastError ?? { code: 'CONNECTION_TIMEOUT' }, timeoutMs)}`)
-    }
-  } finally {
-    await connection.close()
-  }
+  // disableAutoClose: on failure the connection is closed below; onConnect's own closing would
+  // leave that close() waiting for a socket that is already gone.
+  const connected = await Promise.race([connection.onConnect(timeoutMs, true).then(() => true, () => false), definitelyDown])
+  if (connected) return connection
+  await connection.close()
+  const where = url.split(',').map(node => addressOf(node.trim(), 5672)).join(', ')
+  throw new DependencyUnreachableError(`cannot reach RabbitMQ at ${where}: ${connectionProblem(lastError ?? { code: 'CONNECTION_TIMEOUT' }, timeoutMs)}`)
+}
+
+/** Resolves once RabbitMQ at `url` accepts a connection (see connectToBroker). */
+export async function reachBroker (url: string, options: { timeoutMs?: number } = {}): Promise<void> {
+  const connection = await connectToBroker(url, { connectionName: 'reachability-check', timeoutMs: options.timeoutMs })
+  await connection.close()
 }
 
 /**

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
-import { Connection } from 'rabbitmq-client'
+import type { Connection } from 'rabbitmq-client'
+import { addressOf, connectToBroker, DependencyUnreachableError } from '@orders/platform/dependencies'
 import { QUEUES } from '@orders/contracts'
 import { DeadLetterQueue, type DeadLetter } from './dead-letter-queue.ts'
 
@@ -23,7 +24,6 @@ Exit status: 0 done, 1 a replay missed an id, a purge was declined or the broker
 /** How long to keep trying to reach the broker: a restarting broker is back by then, a down one is reported. */
 const CONNECT_TIMEOUT_MS = 2_000
 const PROGRESS_EVERY_MS = 1_000
-const DEFINITE_ANSWERS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ACCESS_REFUSED'])
 
 /** `pnpm dlq`: the dead-letter queue for people. Resolves with the exit code (see USAGE). */
 export async function runDeadLettersCli (argv: readonly string[], amqpUrl: string, io: CliIo): Promise<number> {
@@ -53,26 +53,15 @@ export async function runDeadLettersCli (argv: readonly string[], amqpUrl: strin
     return 2
   }
 
-  const broker = brokerAddress(amqpUrl)
-  const connection = new Connection({ url: amqpUrl, connectionName: 'dlq-cli', retryLow: 100, retryHigh: 500, connectionTimeout: CONNECT_TIMEOUT_MS })
-  // Without a listener an 'error' event would crash the process with a stack trace.
-  let lastError: unknown
-  let refused: () => void = () => {}
-  const definitelyDown = new Promise<false>(resolve => { refused = () => { resolve(false) } })
-  connection.on('error', err => {
-    lastError = err
-    // Nothing listens there, or no such host: waiting cannot change that.
-    if (DEFINITE_ANSWERS.has((err as { code?: string }).code ?? '')) refused()
-  })
+  let connection: Connection
   try {
-    // disableAutoClose: the connection is closed below in every case; onConnect's own closing
-    // would leave that close() waiting for a socket that is already gone.
-    const connecting = connection.onConnect(CONNECT_TIMEOUT_MS, true).then(() => true, () => false)
-    const connected = await withProgress(io, () => `connecting to RabbitMQ at ${broker}…`, Promise.race([connecting, definitelyDown]))
-    if (!connected) {
-      io.err(`cannot reach RabbitMQ at ${broker}: ${describeConnectionError(lastError)}`)
-      return 3
-    }
+    connection = await withProgress(io, () => `connecting to RabbitMQ at ${addressOf(amqpUrl, 5672)}…`,
+      connectToBroker(amqpUrl, { connectionName: 'dlq-cli', timeoutMs: CONNECT_TIMEOUT_MS }))
+  } catch (err) {
+    io.err(err instanceof DependencyUnreachableError ? err.message : `dlq ${command} failed: ${(err as Error).message}`)
+    return err instanceof DependencyUnreachableError ? 3 : 1
+  }
+  try {
     const queue = new DeadLetterQueue(connection)
     if (command === 'list') return await list(queue, limitNumber, json, io)
     if (command === 'replay') return await replay(queue, all ? { all: true } : { messageIds: ids }, io)
@@ -140,25 +129,6 @@ async function withProgress<T> (io: CliIo, describe: () => string, work: Promise
   } finally {
     clearInterval(timer)
   }
-}
-
-/** host:port of the broker, without the credentials in the URL. */
-export function brokerAddress (amqpUrl: string): string {
-  try {
-    const url = new URL(amqpUrl)
-    return `${url.hostname}:${url.port || (url.protocol === 'amqps:' ? 5671 : 5672)}`
-  } catch {
-    return 'the AMQP_URL given'
-  }
-}
-
-function describeConnectionError (err: unknown): string {
-  const code = (err as { code?: string } | undefined)?.code
-  if (code === 'ECONNREFUSED') return 'connection refused'
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found'
-  if (code === 'CONNECTION_TIMEOUT' || code === 'ETIMEDOUT') return `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
-  if (code === 'ACCESS_REFUSED') return 'access refused (check the user and password in AMQP_URL)'
-  return (err as Error | undefined)?.message ?? `not connected within ${CONNECT_TIMEOUT_MS / 1000} s`
 }
 
 function formatTable (deadLetters: DeadLetter[]): string {
