@@ -107,7 +107,7 @@ console.log([
 ].join('\n'))
 
 // --observe: Prometheus scraping every process (doc/operations.md).
-const observing = process.argv.includes('--observe') ? await startObservingFromDev(system, log) : undefined
+const observing = process.argv.includes('--observe') ? await startObservingFromDev(system, log, engines?.broker.nodes) : undefined
 
 await stopRequested
 await observing?.stop()

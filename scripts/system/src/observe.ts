@@ -21,19 +21,28 @@ export const DEFAULT_PROMETHEUS_PORT = 9090
 /** A file_sd target group: `job` is the service (both order-service replicas share one), `instance` the process. */
 export interface TargetGroup { targets: string[], labels: { job: string, instance: string } }
 
-export function prometheusTargets (ports: SystemPorts, host = '127.0.0.1'): TargetGroup[] {
+/** A RabbitMQ node of `pnpm dev --ha`'s cluster: Prometheus scrapes its rabbitmq_prometheus, when enabled. */
+export interface BrokerNode { name: string, prometheusPort: number | undefined }
+
+export function prometheusTargets (ports: SystemPorts, host = '127.0.0.1', brokerNodes: readonly BrokerNode[] = []): TargetGroup[] {
   return [
     ...SERVICES.map(service => ({
       targets: [`${host}:${ports[service.port.key]}`],
       labels: { job: service.name.replace(/-\d+$/, ''), instance: service.name }
     })),
     // HAProxy's exporter is on its stats port (haproxy.cfg).
-    { targets: [`${host}:${ports[GATEWAY.stats.port.key]}`], labels: { job: GATEWAY.name, instance: GATEWAY.name } }
+    { targets: [`${host}:${ports[GATEWAY.stats.port.key]}`], labels: { job: GATEWAY.name, instance: GATEWAY.name } },
+    // Only the HA cluster's nodes: the machine's own broker has no rabbitmq_prometheus enabled.
+    ...brokerNodes.flatMap(node => node.prometheusPort === undefined
+      ? []
+      : [{ targets: [`${host}:${node.prometheusPort}`], labels: { job: 'rabbitmq', instance: node.name } }])
   ]
 }
 
 export interface PrometheusOptions {
   ports: SystemPorts
+  /** `pnpm dev --ha`: the cluster's nodes, scraped too. */
+  brokerNodes?: readonly BrokerNode[]
   /** Holds the generated configuration, targets.json and the time series (data/). */
   dir: string
   port?: number
@@ -57,7 +66,7 @@ export function findPrometheus (): string {
  * deploy/prometheus/prometheus.yml with its relative paths made absolute (rule files in the
  * repository, targets.json in `dir`): Prometheus resolves them against the config's own directory.
  */
-export async function writePrometheusConfig (dir: string, ports: SystemPorts): Promise<string> {
+export async function writePrometheusConfig (dir: string, ports: SystemPorts, brokerNodes: readonly BrokerNode[] = []): Promise<string> {
   const config = parse(await readFile(path.join(PROMETHEUS_CONFIG_DIR, 'prometheus.yml'), 'utf8')) as {
     rule_files: string[]
     scrape_configs: Array<{ file_sd_configs?: Array<{ files: string[] }> }>
@@ -67,7 +76,7 @@ export async function writePrometheusConfig (dir: string, ports: SystemPorts): P
     for (const sd of scrape.file_sd_configs ?? []) sd.files = sd.files.map(file => path.resolve(dir, file))
   }
   await mkdir(dir, { recursive: true })
-  await writeFile(path.join(dir, 'targets.json'), JSON.stringify(prometheusTargets(ports), null, 2))
+  await writeFile(path.join(dir, 'targets.json'), JSON.stringify(prometheusTargets(ports, '127.0.0.1', brokerNodes), null, 2))
   const file = path.join(dir, 'prometheus.yml')
   await writeFile(file, stringify(config))
   return file
@@ -76,7 +85,7 @@ export async function writePrometheusConfig (dir: string, ports: SystemPorts): P
 export async function startPrometheus (options: PrometheusOptions): Promise<RunningPrometheus> {
   const binary = findPrometheus()
   const port = options.port ?? DEFAULT_PROMETHEUS_PORT
-  const configFile = await writePrometheusConfig(options.dir, options.ports)
+  const configFile = await writePrometheusConfig(options.dir, options.ports, options.brokerNodes)
   const watchdog = startWatchdog()
   const engine = new EngineProcess({
     name: 'prometheus',
@@ -111,10 +120,10 @@ export async function startPrometheus (options: PrometheusOptions): Promise<Runn
  * `pnpm dev --observe`: Prometheus on PROMETHEUS_PORT (9090) with its data in .observe/.
  * Without Prometheus installed it stops the platform and exits with the command to run.
  */
-export async function startObservingFromDev (system: { ports: SystemPorts, stop: () => Promise<void> }, log: LogLine): Promise<RunningPrometheus> {
+export async function startObservingFromDev (system: { ports: SystemPorts, stop: () => Promise<void> }, log: LogLine, brokerNodes: readonly BrokerNode[] = []): Promise<RunningPrometheus> {
   const port = Number(process.env.PROMETHEUS_PORT ?? DEFAULT_PROMETHEUS_PORT)
   try {
-    const prometheus = await startPrometheus({ ports: system.ports, dir: path.join(REPO_ROOT, '.observe'), port, onLog: log })
+    const prometheus = await startPrometheus({ ports: system.ports, brokerNodes, dir: path.join(REPO_ROOT, '.observe'), port, onLog: log })
     log('system', `Prometheus:     ${prometheus.url} (alerts: ${prometheus.url}/alerts)`)
     return prometheus
   } catch (err) {

@@ -12,6 +12,8 @@ import { rabbitmqFiles, rabbitmqctl, type NodeIdentity } from './rabbitmq-node.t
 import { assertPortsFree, pollUntil } from './waiting.ts'
 
 export const DEFAULT_RABBITMQ_PORTS: readonly number[] = [5681, 5682, 5683]
+/** rabbitmq_prometheus of the default cluster: AMQP port + 10000, not the plugin's 15692 a machine's own node may use. */
+export const DEFAULT_RABBITMQ_PROMETHEUS_PORTS: readonly number[] = [15681, 15682, 15683]
 
 export interface RabbitMqClusterOptions {
   /** Holds the cookie, and each node's data and logs (created if missing). */
@@ -22,6 +24,12 @@ export interface RabbitMqClusterOptions {
   ports?: readonly number[]
   /** Erlang distribution ports, one per node (default: AMQP port + 20000, as RabbitMQ does). */
   distPorts?: readonly number[]
+  /**
+   * rabbitmq_prometheus's ports (127.0.0.1), one per node. Default: DEFAULT_RABBITMQ_PROMETHEUS_PORTS
+   * with the default AMQP ports; none (plugin off) with other AMQP ports (tests and chaos pick
+   * free ones, and a fixed prometheus port could be taken).
+   */
+  prometheusPorts?: readonly number[]
   /** Node names are `<prefix><n>@localhost` (default "orders-r"): unique on the machine, as epmd is shared. */
   nodeNamePrefix?: string
   onLog?: LogLine
@@ -36,6 +44,8 @@ export interface RabbitMqNode {
   readonly name: string
   readonly amqpPort: number
   readonly amqpUrl: string
+  /** Where its rabbitmq_prometheus serves /metrics, when enabled. */
+  readonly prometheusPort: number | undefined
   readonly running: boolean
   readonly pid: number | undefined
   /** Sends `signal` (default SIGKILL) to the node's process group; resolves when it has exited. */
@@ -71,9 +81,12 @@ export async function startRabbitMqCluster (options: RabbitMqClusterOptions): Pr
   const baseDir = path.resolve(options.baseDir)
   const log = options.onLog ?? (() => {})
   const readyTimeoutMs = options.readyTimeoutMs ?? 120_000
-  const identities: NodeIdentity[] = ports.map((amqpPort, i) => ({ name: `${prefix}${i + 1}@localhost`, amqpPort, distPort: distPorts[i] ?? amqpPort + 20_000 }))
+  const defaultPorts = ports.length === DEFAULT_RABBITMQ_PORTS.length && ports.every((port, i) => port === DEFAULT_RABBITMQ_PORTS[i])
+  const prometheusPorts = options.prometheusPorts ?? (defaultPorts ? DEFAULT_RABBITMQ_PROMETHEUS_PORTS : [])
+  const identities: NodeIdentity[] = ports.map((amqpPort, i) => ({ name: `${prefix}${i + 1}@localhost`, amqpPort, distPort: distPorts[i] ?? amqpPort + 20_000, prometheusPort: prometheusPorts[i] }))
   await assertPortsFree(
-    identities.flatMap(({ name, amqpPort, distPort }) => [{ port: amqpPort, use: `${name} AMQP` }, { port: distPort, use: `${name} distribution` }]),
+    identities.flatMap(({ name, amqpPort, distPort, prometheusPort }) => [{ port: amqpPort, use: `${name} AMQP` }, { port: distPort, use: `${name} distribution` },
+      ...(prometheusPort === undefined ? [] : [{ port: prometheusPort, use: `${name} rabbitmq_prometheus` }])]),
     'Is another `pnpm dev --ha` or HA test running? Stop it, or pass other ports.'
   )
   await mkdir(baseDir, { recursive: true })
@@ -96,6 +109,7 @@ export async function startRabbitMqCluster (options: RabbitMqClusterOptions): Pr
       name: identity.name,
       amqpPort: identity.amqpPort,
       amqpUrl: `amqp://guest:guest@127.0.0.1:${identity.amqpPort}`,
+      prometheusPort: identity.prometheusPort,
       get running () { return engine.running },
       get pid () { return engine.pid },
       kill: async (signal = 'SIGKILL') => { engine.kill(signal); await engine.waitForExit() },

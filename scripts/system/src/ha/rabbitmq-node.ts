@@ -11,7 +11,13 @@ import { runCommand } from './waiting.ts'
 
 const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin'
 
-export interface NodeIdentity { name: string, amqpPort: number, distPort: number }
+export interface NodeIdentity {
+  name: string
+  amqpPort: number
+  distPort: number
+  /** rabbitmq_prometheus's port on 127.0.0.1; without one the plugin stays off. */
+  prometheusPort?: number | undefined
+}
 
 export interface RabbitMqFiles {
   /** Environment for rabbitmqctl: the same HOME (so the same cookie) as the nodes. */
@@ -26,15 +32,24 @@ export async function rabbitmqFiles (baseDir: string, nodes: NodeIdentity[]): Pr
   // /etc/rabbitmq/rabbitmq-env.conf sets the machine node's name; ours must not read it.
   const emptyEnvFile = path.join(baseDir, 'rabbitmq-env.conf')
   await writeFile(emptyEnvFile, '')
-  const pluginsFile = path.join(baseDir, 'enabled_plugins')
-  await writeFile(pluginsFile, '[].\n')
   for (const node of nodes) {
     const dir = nodeDir(baseDir, node)
     await mkdir(path.join(dir, 'log'), { recursive: true })
+    // Each node reads its own file, never the machine's /etc/rabbitmq/enabled_plugins: the
+    // machine's own node keeps its plugins as they are (doc/operations.md, "RabbitMQ").
+    await writeFile(path.join(dir, 'enabled_plugins'), node.prometheusPort === undefined ? '[].\n' : '[rabbitmq_prometheus].\n')
     await writeFile(path.join(dir, 'rabbitmq.conf'), [
       `listeners.tcp.1 = 127.0.0.1:${node.amqpPort}`,
       // Three nodes share the machine: each may use a quarter of its memory before it blocks publishers.
       'vm_memory_high_watermark.relative = 0.25',
+      ...(node.prometheusPort === undefined
+        ? []
+        : [
+            `prometheus.tcp.port = ${node.prometheusPort}`,
+            'prometheus.tcp.ip = 127.0.0.1',
+            // Per-queue figures (ready, unacked, consumers) on /metrics itself, not only on /metrics/detailed.
+            'prometheus.return_per_object_metrics = true'
+          ]),
       ''
     ].join('\n'))
   }
@@ -57,7 +72,7 @@ export async function rabbitmqFiles (baseDir: string, nodes: NodeIdentity[]): Pr
         env: {
           ...cliEnv,
           RABBITMQ_CONFIG_FILE: path.join(dir, 'rabbitmq.conf'),
-          RABBITMQ_ENABLED_PLUGINS_FILE: pluginsFile,
+          RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dir, 'enabled_plugins'),
           RABBITMQ_NODENAME: node.name,
           RABBITMQ_NODE_PORT: String(node.amqpPort),
           RABBITMQ_DIST_PORT: String(node.distPort),
