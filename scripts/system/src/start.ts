@@ -33,7 +33,8 @@ export interface SystemOptions {
   orderGracePeriodMs?: number
   /** LOG_LEVEL of every service (default "info"). */
   logLevel?: string
-  /** Run the migrations first, creating the database if needed (default true). */
+  /** First check that PostgreSQL and RabbitMQ answer, then run the migrations, creating the database
+   *  if needed (default true). Stand-in services that use neither (the launcher's tests) pass false. */
   migrate?: boolean
   /** How long every process may take to become ready (default 60 s). */
   readyTimeoutMs?: number
@@ -69,10 +70,12 @@ export async function startSystem (options: SystemOptions): Promise<RunningSyste
   if (missing.length > 0) throw new Error(`entry points not found: ${[...new Set(missing)].join(', ')}`)
   await assertPortsFree(ports)
   const haproxy = findHaproxy()
-  // A stopped server or a wrong port is named at once ("cannot reach RabbitMQ at …"), rather
-  // than as every service's retry warnings until the readiness timeout.
-  await Promise.all([reachDatabase(options.databaseUrl, { maintenanceDatabase: true }), reachBroker(options.amqpUrl)])
-  if (options.migrate !== false) await migrate(options.databaseUrl, log)
+  if (options.migrate !== false) {
+    // A stopped server or a wrong port is named at once ("cannot reach RabbitMQ at …"), rather
+    // than as every service's retry warnings until the readiness timeout.
+    await Promise.all([reachDatabase(options.databaseUrl, { maintenanceDatabase: true }), reachBroker(options.amqpUrl)])
+    await migrate(options.databaseUrl, log)
+  }
   options.signal?.throwIfAborted()
 
   const clientSecret = randomBytes(32).toString('base64url')
