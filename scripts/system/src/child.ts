@@ -1,15 +1,13 @@
 /**
- * One child process of the system: spawned in a process group of its own (so a signal reaches
- * it and anything it starts, and a terminal's Ctrl-C reaches only the launcher), its output
- * read line by line, stopped with SIGTERM and then SIGKILL, restarted with the same environment.
+ * One process of the platform (a service or HAProxy): a supervised process (supervised-process.ts)
+ * that also knows its URL and how to tell it is ready, so it can be restarted and waited for.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { waitUntilAllReady } from './readiness.ts'
+import { SupervisedProcess, type ExitStatus, type LogLine } from './supervised-process.ts'
 import { REPO_ROOT, type ProcessName } from './topology.ts'
 import type { Watchdog } from './watchdog.ts'
 
-export interface ExitStatus { code: number | null, signal: NodeJS.Signals | null }
+export type { ExitStatus, LogLine } from './supervised-process.ts'
 
 export interface ManagedProcess {
   readonly name: ProcessName
@@ -44,8 +42,6 @@ export interface ProcessSpec {
   skipStderrLine?: (line: string) => boolean
 }
 
-export type LogLine = (source: string, line: string) => void
-
 /** A process must exit this long after SIGTERM, or it gets SIGKILL. */
 export const STOP_TIMEOUT_MS = 10_000
 const KEPT_LINES = 50
@@ -53,81 +49,35 @@ const KEPT_LINES = 50
 export class ManagedChild implements ManagedProcess {
   readonly name: ProcessName
   readonly url: string
-  #spec: ProcessSpec
+  #process: SupervisedProcess
+  #probe: () => Promise<string | null>
   #log: LogLine
-  #watchdog: Watchdog
-  #child: ChildProcess | undefined
-  #exited: Promise<ExitStatus> = Promise.resolve({ code: null, signal: null })
-  #running = false
-  #lines: string[] = []
 
   constructor (spec: ProcessSpec, log: LogLine, watchdog: Watchdog) {
     this.name = spec.name
     this.url = spec.url
-    this.#spec = spec
+    this.#probe = spec.probe
     this.#log = log
-    this.#watchdog = watchdog
+    const { name, command, args, env, skipStderrLine } = spec
+    this.#process = new SupervisedProcess({ name, command, args, env, skipStderrLine, cwd: REPO_ROOT }, log, watchdog)
   }
 
-  get pid (): number | undefined { return this.#running ? this.#child?.pid : undefined }
-  get running (): boolean { return this.#running }
+  get pid (): number | undefined { return this.#process.pid }
+  get running (): boolean { return this.#process.running }
   /** The exit of the current run. */
-  get exited (): Promise<ExitStatus> { return this.#exited }
+  get exited (): Promise<ExitStatus> { return this.#process.exited }
 
-  start (): void {
-    if (this.#running) throw new Error(`${this.name} is already running`)
-    const child = spawn(this.#spec.command, this.#spec.args, {
-      cwd: REPO_ROOT,
-      env: this.#spec.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true
-    })
-    this.#child = child
-    this.#running = true
-    const pid = child.pid
-    if (pid !== undefined) this.#watchdog.add(pid)
-    this.#readLines(child.stdout!, () => false)
-    this.#readLines(child.stderr!, this.#spec.skipStderrLine ?? (() => false))
-    this.#exited = new Promise(resolve => {
-      // The command could not be started at all; 'close' follows.
-      child.once('error', err => { this.#record(`could not start ${this.#spec.command}: ${err.message}`) })
-      child.once('close', (code, signal) => {
-        this.#running = false
-        if (pid !== undefined) {
-          this.#watchdog.remove(pid)
-          // Anything the process left behind in its group goes with it.
-          try { process.kill(-pid, 'SIGKILL') } catch {}
-        }
-        this.#log('system', `${this.name} exited ${signal ? `on ${signal}` : `with code ${code}`}`)
-        resolve({ code, signal })
-      })
-    })
-  }
+  start (): void { this.#process.start() }
 
-  kill (signal: NodeJS.Signals = 'SIGTERM'): void {
-    const pid = this.pid
-    if (pid === undefined) return
-    try { process.kill(-pid, signal) } catch {}
-  }
+  kill (signal: NodeJS.Signals = 'SIGTERM'): void { this.#process.kill(signal) }
 
-  async waitForExit (): Promise<ExitStatus> {
-    return await this.#exited
-  }
+  async waitForExit (): Promise<ExitStatus> { return await this.#process.waitForExit() }
 
   async stop (): Promise<void> {
-    if (!this.#running) return
-    this.kill('SIGTERM')
-    let timer: NodeJS.Timeout | undefined
-    const timedOut = await Promise.race([
-      this.#exited.then(() => false),
-      new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS) })
-    ])
-    clearTimeout(timer)
-    if (timedOut) {
-      this.#log('system', `${this.name} did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing it`)
-      this.kill('SIGKILL')
-      await this.#exited
-    }
+    await this.#process.stop({
+      graceMs: STOP_TIMEOUT_MS,
+      onGraceOver: () => { this.#log('system', `${this.name} did not stop within ${STOP_TIMEOUT_MS / 1000} s; killing it`) }
+    })
   }
 
   async restart (options: { readyTimeoutMs?: number } = {}): Promise<void> {
@@ -140,23 +90,7 @@ export class ManagedChild implements ManagedProcess {
     await waitUntilAllReady([this], Date.now() + timeoutMs)
   }
 
-  async probe (): Promise<string | null> {
-    return await this.#spec.probe()
-  }
+  async probe (): Promise<string | null> { return await this.#probe() }
 
-  lastLines (count = KEPT_LINES): string[] {
-    return this.#lines.slice(-count)
-  }
-
-  #readLines (stream: NodeJS.ReadableStream, skip: (line: string) => boolean): void {
-    createInterface({ input: stream, crlfDelay: Infinity }).on('line', line => {
-      if (!skip(line)) this.#record(line)
-    })
-  }
-
-  #record (line: string): void {
-    this.#lines.push(line)
-    if (this.#lines.length > KEPT_LINES) this.#lines.shift()
-    this.#log(this.name, line)
-  }
+  lastLines (count = KEPT_LINES): string[] { return this.#process.lastLines(count) }
 }

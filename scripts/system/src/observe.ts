@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { parse, stringify } from 'yaml'
-import { EngineProcess, type LogLine } from './ha/engine-process.ts'
+import { SupervisedProcess, type LogLine } from './supervised-process.ts'
 import { pollUntil } from './ha/waiting.ts'
 import { startWatchdog } from './watchdog.ts'
 import { GATEWAY, REPO_ROOT, SERVICES, type SystemPorts } from './topology.ts'
@@ -87,7 +87,8 @@ export async function startPrometheus (options: PrometheusOptions): Promise<Runn
   const port = options.port ?? DEFAULT_PROMETHEUS_PORT
   const configFile = await writePrometheusConfig(options.dir, options.ports, options.brokerNodes)
   const watchdog = startWatchdog()
-  const engine = new EngineProcess({
+  const engine = new SupervisedProcess({
+    exitLogSource: 'ha',
     name: 'prometheus',
     command: binary,
     args: [

@@ -4,18 +4,19 @@
  * finds the cluster Patroni made.
  */
 import { mkdir } from 'node:fs/promises'
-import { EngineProcess, type LogLine } from './engine-process.ts'
+import { SupervisedProcess, type LogLine } from '../supervised-process.ts'
 import type { Watchdog } from '../watchdog.ts'
 import { patroniGet } from './patroni-member.ts'
 import { pollUntil } from './waiting.ts'
 
 export async function startEtcd (
   { dir, clientPort, peerPort, log, watchdog, readyTimeoutMs }: { dir: string, clientPort: number, peerPort: number, log: LogLine, watchdog: Watchdog, readyTimeoutMs: number }
-): Promise<EngineProcess> {
+): Promise<SupervisedProcess> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const client = `http://127.0.0.1:${clientPort}`
   const peer = `http://127.0.0.1:${peerPort}`
-  const engine = new EngineProcess({
+  const engine = new SupervisedProcess({
+    exitLogSource: 'ha',
     name: 'etcd',
     command: '/usr/bin/etcd',
     args: [

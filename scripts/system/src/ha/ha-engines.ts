@@ -5,7 +5,7 @@
  * through `amqpUrl` (every node, comma-separated) and `databaseUrl` (HAProxy).
  */
 import path from 'node:path'
-import type { LogLine } from './engine-process.ts'
+import type { LogLine } from '../supervised-process.ts'
 import { startPostgresHa, type PostgresHa, type PostgresHaOptions } from './postgres-ha.ts'
 import { startRabbitMqCluster, type RabbitMqCluster, type RabbitMqClusterOptions } from './rabbitmq-cluster.ts'
 

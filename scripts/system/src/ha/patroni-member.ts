@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import path from 'node:path'
-import { EngineProcess, type LogLine } from './engine-process.ts'
+import { SupervisedProcess, type LogLine } from '../supervised-process.ts'
 import type { Watchdog } from '../watchdog.ts'
 import type { MemberLayout, RunAs } from './patroni-config.ts'
 import { pollUntil } from './waiting.ts'
@@ -42,7 +42,8 @@ export function patroniMember (
     onUnexpectedExit?: (member: PatroniMember) => void
   }
 ): MemberProcess {
-  const engine = new EngineProcess({
+  const engine = new SupervisedProcess({
+    exitLogSource: 'ha',
     name: layout.name,
     command: '/usr/bin/patroni',
     args: [configFile],

@@ -6,7 +6,7 @@
  */
 import { chmod, mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import { ENGINE_STOP_GRACE_MS, type LogLine } from './engine-process.ts'
+import { ENGINE_STOP_GRACE_MS, type LogLine } from '../supervised-process.ts'
 import { startEtcd } from './etcd.ts'
 import { startWatchdog } from '../watchdog.ts'
 import { loadCredentials, postgresUser, writeMemberConfig, type MemberLayout } from './patroni-config.ts'

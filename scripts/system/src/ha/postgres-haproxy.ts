@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
-import { EngineProcess, type LogLine } from './engine-process.ts'
+import { SupervisedProcess, type LogLine } from '../supervised-process.ts'
 import type { Watchdog } from '../watchdog.ts'
 
 export interface Backend { name: string, pgPort: number, restPort: number }
@@ -40,11 +40,11 @@ export function haproxyConfig ({ port, socket, backends }: { port: number, socke
 
 export async function startPostgresHaproxy (
   { baseDir, port, backends, haproxyPath, log, watchdog }: { baseDir: string, port: number, backends: Backend[], haproxyPath: string, log: LogLine, watchdog: Watchdog }
-): Promise<{ engine: EngineProcess, serversUp: () => Promise<string[]> }> {
+): Promise<{ engine: SupervisedProcess, serversUp: () => Promise<string[]> }> {
   const file = path.join(baseDir, 'haproxy-postgres.cfg')
   const socket = path.join(baseDir, 'haproxy-postgres.sock')
   await writeFile(file, haproxyConfig({ port, socket, backends }))
-  const engine = new EngineProcess({ name: 'haproxy-postgres', command: haproxyPath, args: ['-db', '-f', file], env: { PATH: process.env.PATH } }, log, watchdog)
+  const engine = new SupervisedProcess({ exitLogSource: 'ha', name: 'haproxy-postgres', command: haproxyPath, args: ['-db', '-f', file], env: { PATH: process.env.PATH } }, log, watchdog)
   engine.start()
   return { engine, serversUp: async () => await serversUp(socket) }
 }

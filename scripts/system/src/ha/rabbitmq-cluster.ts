@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import { ENGINE_STOP_GRACE_MS, EngineProcess, type LogLine } from './engine-process.ts'
+import { ENGINE_STOP_GRACE_MS, SupervisedProcess, type LogLine } from '../supervised-process.ts'
 import { startWatchdog } from '../watchdog.ts'
 import { rabbitmqFiles, rabbitmqctl, type NodeIdentity } from './rabbitmq-node.ts'
 import { assertPortsFree, pollUntil } from './waiting.ts'
@@ -93,7 +93,7 @@ export async function startRabbitMqCluster (options: RabbitMqClusterOptions): Pr
 
   const files = await rabbitmqFiles(baseDir, identities)
   const watchdog = startWatchdog({ graceMs: ENGINE_STOP_GRACE_MS })
-  const engines: EngineProcess[] = []
+  const engines: SupervisedProcess[] = []
   const ctl = async (node: string, args: string[], timeoutMs?: number): Promise<string> => await rabbitmqctl(files.cliEnv, node, args, timeoutMs)
   const awaitBoot = async (node: string): Promise<void> => {
     await pollUntil(`RabbitMQ node ${node} booted`, async () => {
@@ -103,7 +103,7 @@ export async function startRabbitMqCluster (options: RabbitMqClusterOptions): Pr
   }
 
   const nodes: RabbitMqNode[] = identities.map(identity => {
-    const engine = new EngineProcess(files.serverSpec(identity), log, watchdog)
+    const engine = new SupervisedProcess(files.serverSpec(identity), log, watchdog)
     engines.push(engine)
     const node: RabbitMqNode = {
       name: identity.name,

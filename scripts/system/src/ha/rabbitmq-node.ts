@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { EngineSpec } from './engine-process.ts'
+import type { SupervisedSpec } from '../supervised-process.ts'
 import { runCommand } from './waiting.ts'
 
 const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin'
@@ -22,7 +22,7 @@ export interface NodeIdentity {
 export interface RabbitMqFiles {
   /** Environment for rabbitmqctl: the same HOME (so the same cookie) as the nodes. */
   cliEnv: NodeJS.ProcessEnv
-  serverSpec: (node: NodeIdentity) => EngineSpec
+  serverSpec: (node: NodeIdentity) => SupervisedSpec
 }
 
 export async function rabbitmqFiles (baseDir: string, nodes: NodeIdentity[]): Promise<RabbitMqFiles> {
@@ -66,6 +66,7 @@ export async function rabbitmqFiles (baseDir: string, nodes: NodeIdentity[]): Pr
       const dir = nodeDir(baseDir, node)
       return {
         name: shortName(node),
+        exitLogSource: 'ha',
         command: path.join(RABBITMQ_BIN, 'rabbitmq-server'),
         args: [],
         cwd: dir,
