@@ -2,6 +2,7 @@ import formbody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifySchemaValidationError } from 'fastify'
 import { ACCESS_TOKEN_TTL_SECONDS, AccessTokenResponse, BODY_ERRORS, ClientCredentialsBody, errorResponses } from '@orders/contracts'
+import { DomainError } from '@orders/platform'
 import type { ServiceClients } from '../service-clients.ts'
 import type { RequestLimits } from '../config.ts'
 
@@ -10,12 +11,20 @@ export interface OAuthTokenRoutesOptions {
   limits: RequestLimits
 }
 
-/** Messages start with the RFC 6749 §5.2 error code, so OAuth clients' logs say what they expect. */
+/**
+ * A token request the schema refuses. Its message starts with the RFC 6749 §5.2 error code, so
+ * OAuth clients' logs say what they expect; as a DomainError it keeps that message in the one
+ * error handler, instead of the plain-words validation message other routes give.
+ */
+class InvalidTokenRequestError extends DomainError {
+  readonly kind = 'invalid_request'
+}
+
 function describeInvalidTokenRequest (errors: FastifySchemaValidationError[], dataVar: string): Error {
   if (errors.some(error => error.instancePath === '/grant_type')) {
-    return new Error('unsupported_grant_type: only "client_credentials" is supported')
+    return new InvalidTokenRequestError('unsupported_grant_type: only "client_credentials" is supported')
   }
-  return new Error(`invalid_request: ${errors.map(error => `${dataVar}${error.instancePath} ${error.message ?? 'is invalid'}`).join(', ')}`)
+  return new InvalidTokenRequestError(`invalid_request: ${errors.map(error => `${dataVar}${error.instancePath} ${error.message ?? 'is invalid'}`).join(', ')}`)
 }
 
 const oauthTokenRoutes: FastifyPluginAsyncTypebox<OAuthTokenRoutesOptions> = async (app, { serviceClients, limits }) => {
