@@ -182,10 +182,11 @@ export async function startRabbitMqCluster (options: RabbitMqClusterOptions): Pr
       return node
     },
     nodeOfClassicQueue: async (queue, vhost = '/') => {
-      const out = await ctl(anyRunning().name, ['list_queues', '-p', vhost, 'name', 'pid', '--formatter', 'json'])
-      const found = (JSON.parse(out) as Array<{ name: string, pid: string }>).find(entry => entry.name.startsWith(queue))
+      // The table format, not JSON: JSON prints a pid as #PID<12767.1750.0>, without its node's
+      // name; the table prints <node.N.N.N>. Queue names hold no tabs.
+      const out = await ctl(anyRunning().name, ['list_queues', '-p', vhost, '--silent', 'name', 'pid'])
+      const found = out.split('\n').map(line => line.split('\t')).map(([name = '', pid = '']) => ({ name, pid })).find(entry => entry.name.startsWith(queue))
       if (found === undefined) throw new Error(`no queue named ${queue}… in vhost ${vhost}`)
-      // An Erlang pid prints as <node.N.N.N>.
       const node = nodes.find(candidate => found.pid.startsWith(`<${candidate.name}.`))
       if (node === undefined) throw new Error(`queue ${found.name} lives on ${found.pid}, not a node of this cluster`)
       return node
