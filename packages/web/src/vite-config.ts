@@ -16,6 +16,10 @@ const config = {
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   // No source maps in the build the gateway serves: they would publish the unminified sources.
   build: { outDir: DIST_DIR, emptyOutDir: true, target: 'es2022', sourcemap: false },
+  // Vite's default conditions add "production" to a build; the workspace packages' "production"
+  // export is their compiled dist/ (for the service images, `pnpm build`), which a checkout does
+  // not have. The browser bundle compiles their sources instead.
+  resolve: { conditions: ['module', 'browser'] },
   logLevel: 'warn',
   server: {
     host: '127.0.0.1',

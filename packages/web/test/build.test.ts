@@ -54,3 +54,10 @@ t.test('a lock left by a server that died while building is taken over', async t
   await writeFile(path.join(paths.webRoot, '.build-lock', 'pid'), String(dead))
   t.equal(await buildIfStale(paths, () => {}), 'built')
 })
+
+t.test('the bundle compiles the workspace packages from their sources, so a fresh checkout (no dist/ of theirs) builds', async t => {
+  const { default: config } = await import('../src/vite-config.ts')
+  // "production" would pick @orders/contracts' compiled dist/, which only `pnpm build` makes.
+  t.notOk(config.resolve.conditions.includes('production'), 'no "production" condition')
+  t.ok(config.resolve.conditions.includes('browser'), 'browser builds of dependencies')
+})
