@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { Connection } from 'rabbitmq-client'
+import WebSocket from 'ws'
 import { createServiceInstance } from '@orders/platform'
 import { createTestDatabase, resolveServiceUrls } from '@orders/test-support'
 import orderServiceApp from '../src/app.ts'
@@ -12,7 +13,8 @@ import { rotateSigningKey } from '../../user-service/src/key-rotation.ts'
 // A key rotation under a steady stream of requests, against the real services: two user-service
 // replicas sharing one database (one of them serves the JWKS over HTTP) and an order-service
 // that fetches it. Tokens signed before, during and after the rotation are sent to every
-// verifier the whole time; none may be refused.
+// verifier (/users/me on both replicas, the order-service's HTTP routes and its WebSocket) the
+// whole time; none may be refused.
 
 const PUBLISH_DELAY_SECONDS = 3
 const client = { client_id: 'order-processor', client_secret: 'rotation-test-secret', scopes: ['orders:status' as const] }
@@ -34,9 +36,11 @@ t.test('a key rotation under load: both keys verify everywhere during the overla
   const ordersDatabase = await createTestDatabase()
   const broker = new Connection((await resolveServiceUrls()).amqpUrl)
   const orders = createServiceInstance({ service: 'order-service-test', logLevel: process.env.TEST_LOG_LEVEL ?? 'silent' })
-  await orders.register(orderServiceApp, { db: ordersDatabase.db, broker, userServiceUrl, onOutboxCommitted: () => {}, hub: new OrderNotificationHub({ log: orders.log }) })
-  await orders.ready()
-  t.teardown(async () => { await orders.close(); await broker.close(); await ordersDatabase.drop() })
+  const hub = new OrderNotificationHub({ log: orders.log })
+  await orders.register(orderServiceApp, { db: ordersDatabase.db, broker, userServiceUrl, onOutboxCommitted: () => {}, hub })
+  await orders.listen({ host: '127.0.0.1', port: 0 })
+  const ordersHost = `127.0.0.1:${(orders.server.address() as AddressInfo).port}`
+  t.teardown(async () => { hub.closeAll(); await orders.close(); await broker.close(); await ordersDatabase.drop() })
 
   const ada = await register(a.app, `ada-${randomUUID()}@example.com`)
   const replicas = [a.app, b.app]
@@ -71,6 +75,20 @@ t.test('a key rotation under load: both keys verify everywhere during the overla
     }))
   }
 
+  /** The WebSocket's handshake verifies the token too: one socket at a time, closed before the next. */
+  const openSocket = async (token: string) => {
+    requests++
+    const socket = new WebSocket(`ws://${ordersHost}/orders/ws?access_token=${token}`)
+    const status = await new Promise<number>(resolve => {
+      socket.once('open', () => { resolve(101) })
+      socket.once('unexpected-response', (_request, response) => { resolve(response.statusCode ?? 0) })
+      socket.once('error', () => { resolve(0) })
+    })
+    socket.terminate()
+    if (status !== 101) refused.push(`${String(decodeToken(token).header.kid)} (WebSocket): ${status}`)
+  }
+  const newestUserToken = () => tokens.filter(({ user }) => user).at(-1)!.token
+
   const oldKid = decodeToken(tokens[0]!.token).header.kid
   await verifyAll()
   const rotated = await rotateSigningKey(a.db, { encryptionKey: TEST_ENCRYPTION_KEY, publishDelayMs: PUBLISH_DELAY_SECONDS * 1000 })
@@ -82,9 +100,11 @@ t.test('a key rotation under load: both keys verify everywhere during the overla
     tokens.push({ token: await serviceToken(), user: false })
     if (tokens.length % 4 === 0) tokens.push({ token: await userToken(), user: true })
     await verifyAll()
+    await openSocket(newestUserToken())
   }
   tokens.push({ token: await userToken(), user: true }, { token: await userToken(), user: true })
   await verifyAll()
+  for (const { token } of tokens.filter(({ user }) => user)) await openSocket(token)
 
   const kids = tokens.map(({ token }) => decodeToken(token).header.kid)
   t.ok(kids.includes(oldKid) && kids.includes(rotated.kid), 'tokens of both keys were in the stream')
