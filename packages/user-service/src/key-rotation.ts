@@ -58,8 +58,6 @@ export async function retireSupersededKeys (db: Kysely<UsersDatabase>, options: 
  */
 export async function rotateIfDue (db: Kysely<UsersDatabase>, options: RotationOptions & { intervalMs: number }): Promise<RotatedKey | undefined> {
   const now = (options.now ?? Date.now)()
-  const key = generateSigningKey()
-  const signsFrom = new Date(now + options.publishDelayMs)
   return await db.transaction().execute(async trx => {
     await lockSigningKeys(trx)
     const newest = await trx.withSchema(USERS_SCHEMA).selectFrom('signing_keys')
@@ -67,6 +65,8 @@ export async function rotateIfDue (db: Kysely<UsersDatabase>, options: RotationO
       .executeTakeFirst()
     const createdAt = newest?.created_at as Date | null | undefined
     if (createdAt !== null && createdAt !== undefined && now - createdAt.getTime() < options.intervalMs) return undefined
+    const key = generateSigningKey()
+    const signsFrom = new Date(now + options.publishDelayMs)
     await insertSigningKey(trx, key, signsFrom, options.encryptionKey)
     return { kid: key.kid, signsFrom }
   })
