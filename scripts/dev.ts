@@ -10,6 +10,8 @@
  * PostgreSQL under Patroni behind HAProxy (5440), started here with their data in `.ha/`
  * (kept for the next start); DATABASE_URL and AMQP_URL then point at them.
  */
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Type } from '@sinclair/typebox'
 import { loadConfig } from '@orders/platform'
@@ -31,6 +33,26 @@ const config = loadConfig(Type.Object({
   ...Object.fromEntries(PORTS.map(port => [port.env, Type.Integer({ minimum: 1, maximum: 65535, default: port.default })]))
 }))
 const ports = Object.fromEntries(PORTS.map(port => [port.key, (config as Record<string, unknown>)[port.env] as number])) as unknown as SystemPorts
+
+/**
+ * The user-service's key-encryption key: SIGNING_KEY_ENCRYPTION_KEY when set, otherwise the one
+ * kept in .data/signing-key-encryption-key (gitignored), written at the first start. Kept,
+ * because the database keeps the signing keys it encrypted: a new one each start would not
+ * decrypt them.
+ */
+function developmentEncryptionKey (): string {
+  if (process.env.SIGNING_KEY_ENCRYPTION_KEY) return process.env.SIGNING_KEY_ENCRYPTION_KEY
+  const file = path.join(REPO_ROOT, '.data', 'signing-key-encryption-key')
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const key = randomBytes(32).toString('base64')
+  mkdirSync(path.dirname(file), { recursive: true })
+  writeFileSync(file, `${key}\n`, { mode: 0o600 })
+  return key
+}
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' }
 const write = createPrefixedWriter()
@@ -82,7 +104,8 @@ try {
     orderGracePeriodMs: config.ORDER_GRACE_PERIOD_MS,
     ports,
     onLog: log,
-    signal: startAborted.signal
+    signal: startAborted.signal,
+    signingKeyEncryptionKey: developmentEncryptionKey()
   })
 } catch (err) {
   await engines?.stop()

@@ -8,6 +8,7 @@ import { AccountRepository } from './account-repository.ts'
 import { PasswordHasher } from './passwords.ts'
 import { ServiceClients } from './service-clients.ts'
 import { SigningKeys } from './signing-keys.ts'
+import { startKeyMaintenance } from './key-maintenance.ts'
 import authentication from './plugins/authentication.ts'
 import usersRoutes from './routes/users.ts'
 import loginRoutes from './routes/login.ts'
@@ -24,7 +25,10 @@ export interface UserServiceAppOptions {
   passwords?: PasswordHasher
   /** Holds the rate-limit counters every replica shares. */
   redis: Redis
-  config: Pick<UserServiceConfig, 'SERVICE_CLIENTS' | 'HASHING_CONCURRENCY' | 'HASHING_MAX_WAITING'> & RequestLimits
+  config: Pick<UserServiceConfig, 'SERVICE_CLIENTS' | 'HASHING_CONCURRENCY' | 'HASHING_MAX_WAITING' | 'signingKeyEncryptionKey' |
+  'SIGNING_KEY_ROTATION_INTERVAL_SECONDS' | 'SIGNING_KEY_PUBLISH_DELAY_SECONDS'> & RequestLimits
+  /** How often each replica rereads the signing keys (default 30 s; tests shorten it). */
+  keyMaintenanceEveryMs?: number
 }
 
 /**
@@ -38,7 +42,19 @@ async function userServiceApp (app: FastifyInstance, options: UserServiceAppOpti
     readiness: databaseAndBrokerChecks(options.db, options.broker)
   })
 
-  const signingKeys = await SigningKeys.open(options.db)
+  const encryptionKey = options.config.signingKeyEncryptionKey
+  if (encryptionKey === undefined) app.log.warn('no SIGNING_KEY_ENCRYPTION_KEY: the private signing keys are stored unencrypted (development only)')
+  const signingKeys = await SigningKeys.open(options.db, { encryptionKey })
+  const stopKeyMaintenance = startKeyMaintenance({
+    db: options.db,
+    signingKeys,
+    encryptionKey,
+    rotationIntervalMs: options.config.SIGNING_KEY_ROTATION_INTERVAL_SECONDS * 1000,
+    publishDelayMs: options.config.SIGNING_KEY_PUBLISH_DELAY_SECONDS * 1000,
+    everyMs: options.keyMaintenanceEveryMs,
+    log: app.log.child({ component: 'signing-keys' })
+  })
+  app.addHook('onClose', stopKeyMaintenance)
   const passwords = options.passwords ?? await PasswordHasher.create({ concurrency: options.config.HASHING_CONCURRENCY, maxWaiting: options.config.HASHING_MAX_WAITING })
   const accounts = new AccountRepository({ db: options.db, onOutboxCommitted: options.onOutboxCommitted })
   const serviceClients = new ServiceClients(options.config.SERVICE_CLIENTS)

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { commonConfigProperties, loadConfig, redisConfigProperties } from '@orders/platform'
 import { SCOPES } from '@orders/contracts'
+import { readEncryptionKey } from './signing-key-encryption.ts'
 
 // `orders` is the scope of a signed-in person: its `sub` must be an account id. A service
 // holding it would act as a user it is not, so clients may only be granted service scopes.
@@ -35,14 +36,29 @@ const UserServiceEnvironment = Type.Object({
   TOKEN_LIMIT_PER_CLIENT: Type.Integer({ minimum: 1, default: 10 }),
   /** argon2 hashes computed at once, and hashes that may wait (per priority) before 503. */
   HASHING_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
-  HASHING_MAX_WAITING: Type.Integer({ minimum: 0, default: 4 })
+  HASHING_MAX_WAITING: Type.Integer({ minimum: 0, default: 4 }),
+  /** `production` requires the key-encryption key (below); anything else counts as development. */
+  NODE_ENV: Type.Optional(Type.String()),
+  /** Base64 of 32 bytes: encrypts the private signing keys at rest (signing-key-encryption.ts). */
+  SIGNING_KEY_ENCRYPTION_KEY: Type.Optional(Type.String()),
+  /** A file holding it instead (a mounted secret). */
+  SIGNING_KEY_ENCRYPTION_KEY_FILE: Type.Optional(Type.String()),
+  /** A new signing key this often (0: only by `pnpm keys rotate`). */
+  SIGNING_KEY_ROTATION_INTERVAL_SECONDS: Type.Integer({ minimum: 0, default: 0 }),
+  /**
+   * A new key is published this long before it signs: longer than the order-service's JWKS
+   * refresh (600 s, jwks-cache.ts) and the JWKS's max-age (300 s), so every verifier holds it.
+   */
+  SIGNING_KEY_PUBLISH_DELAY_SECONDS: Type.Integer({ minimum: 0, default: 900 })
 })
 
 /** What the routes need of the configuration: the limits. */
 export type RequestLimits = Pick<UserServiceConfig, 'LOGIN_LIMIT_PER_ACCOUNT' | 'LOGIN_LIMIT_PER_CLIENT' | 'REGISTRATION_LIMIT_PER_CLIENT' | 'TOKEN_LIMIT_PER_CLIENT'>
 
-export type UserServiceConfig = Omit<Static<typeof UserServiceEnvironment>, 'SERVICE_CLIENTS'> & {
+export type UserServiceConfig = Omit<Static<typeof UserServiceEnvironment>, 'SERVICE_CLIENTS' | 'SIGNING_KEY_ENCRYPTION_KEY' | 'SIGNING_KEY_ENCRYPTION_KEY_FILE'> & {
   SERVICE_CLIENTS: ServiceClient[]
+  /** The key-encryption key, read from SIGNING_KEY_ENCRYPTION_KEY or _FILE. */
+  signingKeyEncryptionKey: Buffer | undefined
 }
 
 /**
@@ -51,8 +67,14 @@ export type UserServiceConfig = Omit<Static<typeof UserServiceEnvironment>, 'SER
  * start instead of turning every token request into a 401.
  */
 export function loadUserServiceConfig (env: NodeJS.ProcessEnv = process.env): UserServiceConfig {
-  const config = loadConfig(UserServiceEnvironment, env)
-  return { ...config, SERVICE_CLIENTS: parseServiceClients(config.SERVICE_CLIENTS) }
+  const { SIGNING_KEY_ENCRYPTION_KEY, SIGNING_KEY_ENCRYPTION_KEY_FILE, ...config } = loadConfig(UserServiceEnvironment, env)
+  const signingKeyEncryptionKey = readEncryptionKey({ SIGNING_KEY_ENCRYPTION_KEY, SIGNING_KEY_ENCRYPTION_KEY_FILE })
+  // Without the KEK the private keys would sit in the database in plaintext: acceptable on a
+  // developer's machine, never in production (the image sets NODE_ENV=production).
+  if (signingKeyEncryptionKey === undefined && config.NODE_ENV === 'production') {
+    throw new Error('Invalid configuration from the environment:\n  SIGNING_KEY_ENCRYPTION_KEY: required when NODE_ENV=production (base64 of 32 bytes, e.g. `openssl rand -base64 32`; or SIGNING_KEY_ENCRYPTION_KEY_FILE naming a file that holds it): it encrypts the token-signing keys in the database')
+  }
+  return { ...config, SERVICE_CLIENTS: parseServiceClients(config.SERVICE_CLIENTS), signingKeyEncryptionKey }
 }
 
 function parseServiceClients (json: string): ServiceClient[] {

@@ -15,10 +15,13 @@ export interface AccountsTable {
 export interface SigningKeysTable {
   kid: string
   algorithm: string
-  private_key_pem: string
+  /** The PKCS#8 PEM, encrypted (signing-key-encryption.ts); plaintext only in development without a key. */
+  private_key: string
   /** Public parts only (kty, crv, x, y). */
   public_jwk: ColumnType<PublicEcJwk, string, string>
   created_at: ColumnType<Date, never, never>
+  /** Published at once; signs tokens only from this time on (key-rotation.ts). */
+  signs_from: ColumnType<Date, Date | undefined, Date>
 }
 
 export interface PublicEcJwk {

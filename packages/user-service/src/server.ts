@@ -9,10 +9,22 @@ import { OutboxRelay } from '@orders/outbox'
 import userServiceApp from './app.ts'
 import { loadUserServiceConfig } from './config.ts'
 import { USERS_SCHEMA, type UsersDatabase } from './database.ts'
+import { SigningKeyDecryptionError } from './signing-key-encryption.ts'
 
 const SERVICE = 'user-service'
 
-const config = loadUserServiceConfig()
+/** A start that cannot work (bad configuration, a KEK that does not fit the keys): said in words, exit 1. */
+function refuseToStart (err: unknown): never {
+  process.stderr.write(`${SERVICE}: ${(err as Error).message}\n`)
+  process.exit(1)
+}
+
+let config
+try {
+  config = loadUserServiceConfig()
+} catch (err) {
+  refuseToStart(err)
+}
 // A database or broker that cannot be reached is named in one line, and the process exits.
 await requireDependencies(SERVICE, { database: config.DATABASE_URL, broker: config.AMQP_URL })
 const app = createServiceInstance({ service: SERVICE, logLevel: config.LOG_LEVEL })
@@ -23,7 +35,12 @@ const broker = createBrokerConnection(config.AMQP_URL, SERVICE, app.log)
 const redis = createRedisClient({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, log: app.log.child({ component: 'redis' }) })
 const relay = new OutboxRelay({ db, schema: USERS_SCHEMA, publisher: () => createEventPublisher(broker, EVENT_EXCHANGES.userEvents), log: app.log.child({ component: 'outbox-relay' }) })
 
-await app.register(userServiceApp, { db, broker, redis, onOutboxCommitted: () => { relay.wake() }, config })
+try {
+  await app.register(userServiceApp, { db, broker, redis, onOutboxCommitted: () => { relay.wake() }, config })
+} catch (err) {
+  if (!(err instanceof SigningKeyDecryptionError)) throw err
+  refuseToStart(err)
+}
 relay.start()
 
 closeOnSignals(app.log, async () => {

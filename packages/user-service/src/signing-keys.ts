@@ -1,7 +1,8 @@
 import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto'
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import { ACCESS_TOKEN_ALGORITHM } from '@orders/contracts'
 import { USERS_SCHEMA, type PublicEcJwk, type UsersDatabase } from './database.ts'
+import { decryptPrivateKey, encryptPrivateKey, isEncrypted } from './signing-key-encryption.ts'
 
 export interface SigningKey {
   kid: string
@@ -38,37 +39,127 @@ function publicKeyPem (jwk: PublicEcJwk): string {
   return createPublicKey({ key: { ...jwk }, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString()
 }
 
+export interface SigningKeysOptions {
+  /** The key-encryption key; without it (development only) keys are stored in plaintext. */
+  encryptionKey?: Buffer
+  /** The clock (tests move it). */
+  now?: () => number
+  /** An unknown kid reloads the table at most once per this interval (a forged kid costs a map lookup otherwise). */
+  minReloadIntervalMs?: number
+}
+
+interface LoadedKey { kid: string, privateKeyPem: string, publicKeyPem: string, signsFrom: number }
+
+/** Serializes the key writes of every instance (first key, encryption, rotation). */
+export async function lockSigningKeys (trx: Transaction<UsersDatabase>): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('users.signing_keys'))`.execute(trx)
+}
+
+/** Inserts a key, its private part encrypted when there is a KEK. */
+export async function insertSigningKey (db: Kysely<UsersDatabase>, key: SigningKey, signsFrom: Date, encryptionKey: Buffer | undefined): Promise<void> {
+  const stored = encryptionKey === undefined ? key.privateKeyPem : encryptPrivateKey(key.privateKeyPem, key.kid, encryptionKey)
+  await db.withSchema(USERS_SCHEMA).insertInto('signing_keys')
+    .values({ kid: key.kid, algorithm: ACCESS_TOKEN_ALGORITHM, private_key: stored, public_jwk: JSON.stringify(key.publicJwk), signs_from: signsFrom })
+    .execute()
+}
+
 /**
- * The token-signing keys in users.signing_keys. Tokens are signed with the newest key; every
- * key in the table is published in the JWKS, so a newer key can be added (rotation) while
- * tokens signed with the older one are still valid.
+ * The token-signing keys of users.signing_keys, as this process knows them. Tokens are signed
+ * with the newest key whose `signs_from` has passed; a newer key is published (JWKS) from its
+ * insertion, before it signs (key-rotation.ts). Every replica shares the table: `reload()`
+ * runs periodically (app.ts) and when a token names a kid this process does not know yet, so
+ * a key another replica or `pnpm keys rotate` added verifies here too.
  */
 export class SigningKeys {
   readonly #db: Kysely<UsersDatabase>
-  /** Signs every token this process issues. */
-  readonly current: SigningKey
-  /** kid → public key PEM, for verifying tokens; the keys that existed when the process started. */
-  readonly #verificationKeys: ReadonlyMap<string, string>
+  readonly #options: SigningKeysOptions
+  #keys = new Map<string, LoadedKey>()
+  #lastReloadAt = -Infinity
+  #reloading: Promise<void> | undefined
 
-  private constructor (db: Kysely<UsersDatabase>, current: SigningKey, verificationKeys: ReadonlyMap<string, string>) {
+  private constructor (db: Kysely<UsersDatabase>, options: SigningKeysOptions) {
     this.#db = db
-    this.current = current
-    this.#verificationKeys = verificationKeys
+    this.#options = options
   }
 
-  /** Loads the newest key, creating the first one if the table is empty. */
-  static async open (db: Kysely<UsersDatabase>): Promise<SigningKeys> {
-    const current = await loadOrCreateNewestKey(db)
-    const rows = await db.withSchema(USERS_SCHEMA).selectFrom('signing_keys')
-      .select(['kid', 'public_jwk'])
+  /**
+   * Creates the first key if the table is empty, encrypts keys stored in plaintext when there
+   * is a KEK, and loads every key. Throws SigningKeyDecryptionError when the KEK is missing
+   * or wrong for the stored keys: the process must not start.
+   */
+  static async open (db: Kysely<UsersDatabase>, options: SigningKeysOptions = {}): Promise<SigningKeys> {
+    const keys = new SigningKeys(db, options)
+    await db.transaction().execute(async trx => {
+      // Two instances starting on an empty table must not both create a key, nor both encrypt
+      // one row: the second waits for the first's commit. Held only for this transaction.
+      await lockSigningKeys(trx)
+      const rows = await trx.withSchema(USERS_SCHEMA).selectFrom('signing_keys').select(['kid', 'private_key']).execute()
+      if (rows.length === 0) {
+        // The first key signs at once: no verifier holds an older set to miss it from.
+        await insertSigningKey(trx, generateSigningKey(), new Date(keys.#now()), options.encryptionKey)
+        return
+      }
+      for (const row of rows) {
+        const pem = decryptPrivateKey(row.private_key, row.kid, options.encryptionKey)
+        if (options.encryptionKey !== undefined && !isEncrypted(row.private_key)) {
+          await trx.withSchema(USERS_SCHEMA).updateTable('signing_keys')
+            .set({ private_key: encryptPrivateKey(pem, row.kid, options.encryptionKey) })
+            .where('kid', '=', row.kid)
+            .execute()
+        }
+      }
+    })
+    await keys.reload()
+    return keys
+  }
+
+  #now (): number { return (this.#options.now ?? Date.now)() }
+
+  /** Reads every key from the table (shared with a reload in flight). */
+  async reload (): Promise<void> {
+    this.#reloading ??= this.#load().finally(() => { this.#reloading = undefined })
+    await this.#reloading
+  }
+
+  async #load (): Promise<void> {
+    this.#lastReloadAt = this.#now()
+    const rows = await this.#db.withSchema(USERS_SCHEMA).selectFrom('signing_keys')
+      .select(['kid', 'private_key', 'public_jwk', 'signs_from'])
       .where('algorithm', '=', ACCESS_TOKEN_ALGORITHM)
       .execute()
-    const verificationKeys = new Map(rows.map(row => [row.kid, publicKeyPem(row.public_jwk)]))
-    return new SigningKeys(db, current, verificationKeys)
+    const keys = new Map<string, LoadedKey>()
+    for (const row of rows) {
+      const known = this.#keys.get(row.kid)
+      keys.set(row.kid, known ?? {
+        kid: row.kid,
+        privateKeyPem: decryptPrivateKey(row.private_key, row.kid, this.#options.encryptionKey),
+        publicKeyPem: publicKeyPem(row.public_jwk),
+        signsFrom: row.signs_from.getTime()
+      })
+    }
+    this.#keys = keys
   }
 
-  publicKeyPem (kid: string): string | undefined {
-    return this.#verificationKeys.get(kid)
+  /** The key that signs now: the newest whose signs_from has passed. */
+  get current (): { kid: string, privateKeyPem: string } {
+    const now = this.#now()
+    let current: LoadedKey | undefined
+    for (const key of this.#keys.values()) {
+      if (key.signsFrom > now) continue
+      if (current === undefined || key.signsFrom > current.signsFrom || (key.signsFrom === current.signsFrom && key.kid < current.kid)) current = key
+    }
+    if (current === undefined) throw new Error('no signing key is active yet')
+    return current
+  }
+
+  /** The public key PEM of `kid`; an unknown kid reloads the table first (at most once per interval). */
+  async publicKeyPem (kid: string): Promise<string | undefined> {
+    const known = this.#keys.get(kid)
+    if (known !== undefined) return known.publicKeyPem
+    const minInterval = this.#options.minReloadIntervalMs ?? 1_000
+    if (this.#reloading === undefined && this.#now() - this.#lastReloadAt < minInterval) return undefined
+    await this.reload()
+    return this.#keys.get(kid)?.publicKeyPem
   }
 
   /** Read from the table on each call, so keys added by another instance show up. */
@@ -76,32 +167,10 @@ export class SigningKeys {
     const rows = await this.#db.withSchema(USERS_SCHEMA).selectFrom('signing_keys')
       .select(['kid', 'public_jwk'])
       .where('algorithm', '=', ACCESS_TOKEN_ALGORITHM)
-      .orderBy('created_at', 'desc')
+      .orderBy('signs_from', 'desc')
       .orderBy('kid')
       .execute()
     // Copy the public members one by one: whatever else the column might hold stays here.
     return rows.map(({ kid, public_jwk: jwk }) => ({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, kid, alg: ACCESS_TOKEN_ALGORITHM, use: 'sig' as const }))
   }
-}
-
-async function loadOrCreateNewestKey (db: Kysely<UsersDatabase>): Promise<SigningKey> {
-  return await db.transaction().execute(async trx => {
-    // Two instances starting on an empty table must not both create a key: the lock makes the
-    // second wait for the first's commit and then find its key. Held only for this transaction.
-    await sql`select pg_advisory_xact_lock(hashtext('users.signing_keys'))`.execute(trx)
-    const newest = await trx.withSchema(USERS_SCHEMA).selectFrom('signing_keys')
-      .select(['kid', 'private_key_pem', 'public_jwk'])
-      .where('algorithm', '=', ACCESS_TOKEN_ALGORITHM)
-      .orderBy('created_at', 'desc')
-      .orderBy('kid')
-      .limit(1)
-      .executeTakeFirst()
-    if (newest) return { kid: newest.kid, privateKeyPem: newest.private_key_pem, publicJwk: newest.public_jwk }
-
-    const key = generateSigningKey()
-    await trx.withSchema(USERS_SCHEMA).insertInto('signing_keys')
-      .values({ kid: key.kid, algorithm: ACCESS_TOKEN_ALGORITHM, private_key_pem: key.privateKeyPem, public_jwk: JSON.stringify(key.publicJwk) })
-      .execute()
-    return key
-  })
 }

@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import t from 'tap'
 import { loadUserServiceConfig } from '../src/config.ts'
 
@@ -41,5 +45,25 @@ t.test('the error message never repeats a client secret', async t => {
   for (const value of invalid) {
     const err = t.throws(() => loadUserServiceConfig({ SERVICE_CLIENTS: value })) as Error
     t.notMatch(err.message, /very-secret-value/)
+  }
+})
+
+t.test('the signing keys\' encryption key: required in production, from env or a file, base64 of 32 bytes', async t => {
+  const key = randomBytes(32)
+  t.throws(() => loadUserServiceConfig({ NODE_ENV: 'production' }), /SIGNING_KEY_ENCRYPTION_KEY: required when NODE_ENV=production/, 'production without it refuses to start')
+  t.equal(loadUserServiceConfig({}).signingKeyEncryptionKey, undefined, 'development may go without (keys then stored unencrypted, with a warning)')
+  t.same(loadUserServiceConfig({ NODE_ENV: 'production', SIGNING_KEY_ENCRYPTION_KEY: key.toString('base64') }).signingKeyEncryptionKey, key)
+
+  const dir = await mkdtemp(path.join(tmpdir(), 'kek-'))
+  t.teardown(() => rm(dir, { recursive: true }))
+  const file = path.join(dir, 'encryption-key')
+  await writeFile(file, `${key.toString('base64')}\n`)
+  t.same(loadUserServiceConfig({ NODE_ENV: 'production', SIGNING_KEY_ENCRYPTION_KEY_FILE: file }).signingKeyEncryptionKey, key, 'a mounted secret file works too')
+  t.throws(() => loadUserServiceConfig({ SIGNING_KEY_ENCRYPTION_KEY_FILE: path.join(dir, 'missing') }), /SIGNING_KEY_ENCRYPTION_KEY_FILE: cannot read .*missing \(ENOENT\)/)
+  t.throws(() => loadUserServiceConfig({ SIGNING_KEY_ENCRYPTION_KEY: key.toString('base64'), SIGNING_KEY_ENCRYPTION_KEY_FILE: file }), /both set/)
+  for (const bad of [randomBytes(16).toString('base64'), 'not base64 at all!', key.toString('hex')]) {
+    const err = t.throws(() => loadUserServiceConfig({ SIGNING_KEY_ENCRYPTION_KEY: bad })) as Error
+    t.match(err.message, /SIGNING_KEY_ENCRYPTION_KEY: must be base64 of 32 bytes/)
+    t.notMatch(err.message, bad, 'the message never quotes the key')
   }
 })

@@ -1,10 +1,11 @@
-import { createPrivateKey, createPublicKey, sign, verify, type JsonWebKey } from 'node:crypto'
+import { createPrivateKey, createPublicKey, randomBytes, sign, verify, type JsonWebKey } from 'node:crypto'
 import type { Test } from 'tap'
 import type { Kysely } from 'kysely'
 import { createBrokerConnection, createServiceInstance } from '@orders/platform'
 import { createTestDatabase, createTestRedis, resolveServiceUrls, type TestDatabase, type TestRedis } from '@orders/test-support'
 import userServiceApp, { type UserServiceAppOptions } from '../src/app.ts'
 import { loadUserServiceConfig, type ServiceClient, type UserServiceConfig } from '../src/config.ts'
+import { decryptPrivateKey } from '../src/signing-key-encryption.ts'
 
 export interface UserServiceTestOptions {
   /** Run on this database (not dropped here); a fresh one of its own otherwise. */
@@ -16,7 +17,11 @@ export interface UserServiceTestOptions {
   passwords?: UserServiceAppOptions['passwords']
   /** Rate-limit counters under a prefix of their own (dropped at the end); a fresh one otherwise. */
   redis?: TestRedis
+  keyMaintenanceEveryMs?: number
 }
+
+/** The key-encryption key of the tests' user-services, as production has one (from env). */
+export const TEST_ENCRYPTION_KEY = randomBytes(32)
 
 /**
  * The user-service app on a database of its own, with a real (idle) broker connection for
@@ -35,7 +40,8 @@ export async function buildUserService (t: Test, options: UserServiceTestOptions
     redis: redis.client,
     passwords: options.passwords,
     onOutboxCommitted: options.onOutboxCommitted ?? (() => { outboxCommits++ }),
-    config: { ...loadUserServiceConfig({}), ...GENEROUS_LIMITS, ...options.config, SERVICE_CLIENTS: options.serviceClients ?? [] }
+    config: { ...loadUserServiceConfig({}), signingKeyEncryptionKey: TEST_ENCRYPTION_KEY, ...GENEROUS_LIMITS, ...options.config, SERVICE_CLIENTS: options.serviceClients ?? [] },
+    keyMaintenanceEveryMs: options.keyMaintenanceEveryMs
   }
   await app.register(userServiceApp, appOptions)
   await app.ready()
@@ -97,9 +103,10 @@ const encode = (part: object): string => Buffer.from(JSON.stringify(part)).toStr
 
 /** Signs any header and claims with the service's own private key (read from its table). */
 export async function signWithServiceKey (db: Kysely<any>, header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string> {
-  const key = await db.withSchema('users').selectFrom('signing_keys').select(['kid', 'private_key_pem']).orderBy('created_at', 'desc').executeTakeFirstOrThrow()
+  const key = await db.withSchema('users').selectFrom('signing_keys').select(['kid', 'private_key']).orderBy('created_at', 'desc').executeTakeFirstOrThrow()
   const input = `${encode({ alg: 'ES256', typ: 'at+jwt', kid: key.kid, ...header })}.${encode(claims)}`
-  const signature = sign('sha256', Buffer.from(input), { key: createPrivateKey(key.private_key_pem), dsaEncoding: 'ieee-p1363' })
+  const pem = decryptPrivateKey(key.private_key, key.kid, TEST_ENCRYPTION_KEY)
+  const signature = sign('sha256', Buffer.from(input), { key: createPrivateKey(pem), dsaEncoding: 'ieee-p1363' })
   return `${input}.${signature.toString('base64url')}`
 }
 

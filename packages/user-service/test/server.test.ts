@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -9,6 +10,7 @@ import { createTestDatabase, createTestVhost } from '@orders/test-support'
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url))
 const PASSWORD = 'correct horse battery staple'
 const CLIENT_SECRET = 'processor-secret-value'
+const ENCRYPTION_KEY = randomBytes(32).toString('base64')
 
 t.test('the server process', async t => {
   const database = await createTestDatabase()
@@ -31,6 +33,8 @@ t.test('the server process', async t => {
       HOST: '127.0.0.1',
       PORT: '0',
       LOG_LEVEL: 'debug',
+      NODE_ENV: 'production',
+      SIGNING_KEY_ENCRYPTION_KEY: ENCRYPTION_KEY,
       SERVICE_CLIENTS: JSON.stringify([{ client_id: 'order-processor', client_secret: CLIENT_SECRET, scopes: ['orders:status'] }])
     },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -81,8 +85,28 @@ t.test('the server process', async t => {
     t.ok(output.length > 0, 'there are logs')
     t.notMatch(output, PASSWORD)
     t.notMatch(output, CLIENT_SECRET)
+    t.notMatch(output, ENCRYPTION_KEY)
     t.equal(issuedTokens.length, 2)
     for (const token of issuedTokens) t.notMatch(output, token.split('.')[2]!)
+  })
+
+  t.test('refuses to start in production without a key-encryption key, or with one that does not decrypt the stored keys', async t => {
+    const start = async (env: Record<string, string>) => {
+      const refused = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+        env: { ...process.env, DATABASE_URL: database.url, AMQP_URL: vhost.url, HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'production', SIGNING_KEY_ENCRYPTION_KEY: '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
+      let stderr = ''
+      refused.stderr.on('data', chunk => { stderr += chunk })
+      const [code] = await once(refused, 'exit') as [number | null]
+      return { code, stderr }
+    }
+    const none = await start({})
+    t.equal(none.code, 1)
+    t.match(none.stderr, /^user-service: Invalid configuration from the environment:\n {2}SIGNING_KEY_ENCRYPTION_KEY: required when NODE_ENV=production/)
+    const wrong = await start({ SIGNING_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') })
+    t.equal(wrong.code, 1)
+    t.match(wrong.stderr, /^user-service: SIGNING_KEY_ENCRYPTION_KEY does not decrypt the stored signing key \S+: it is not the key the signing keys were encrypted with\n$/)
   })
 })
 

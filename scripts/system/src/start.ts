@@ -42,6 +42,12 @@ export interface SystemOptions {
   entryPoints?: Partial<Record<ServiceName, string>>
   /** Aborting stops a start in progress (the children are stopped, startSystem rejects). */
   signal?: AbortSignal
+  /**
+   * The user-service's SIGNING_KEY_ENCRYPTION_KEY. A system on a database of its own (tests,
+   * bench, chaos) gets a fresh one; `pnpm dev` passes the one it keeps, so that a restart
+   * still decrypts the keys stored before.
+   */
+  signingKeyEncryptionKey?: string
 }
 
 export interface RunningSystem {
@@ -79,9 +85,10 @@ export async function startSystem (options: SystemOptions): Promise<RunningSyste
   options.signal?.throwIfAborted()
 
   const clientSecret = randomBytes(32).toString('base64url')
+  const signingKeyEncryptionKey = options.signingKeyEncryptionKey ?? randomBytes(32).toString('base64')
   const watchdog = startWatchdog()
   let gateway: ManagedChild | undefined
-  const context: SpecContext = { options, ports, clientSecret, gatewayRunning: () => gateway?.running === true }
+  const context: SpecContext = { options, ports, clientSecret, signingKeyEncryptionKey, gatewayRunning: () => gateway?.running === true }
   const services = SERVICES.map(entry => new ManagedChild(serviceSpec(entry, entryPoints[entry.name], context), log, watchdog))
   gateway = new ManagedChild(gatewaySpec(haproxy, context), log, watchdog)
   const children = [...services, gateway]
@@ -125,6 +132,7 @@ interface SpecContext {
   options: SystemOptions
   ports: SystemPorts
   clientSecret: string
+  signingKeyEncryptionKey: string
   gatewayRunning: () => boolean
 }
 
@@ -133,7 +141,7 @@ const local = (port: number) => `http://127.0.0.1:${port}`
 const STATS_PASSWORD = randomBytes(18).toString('base64url')
 const statsUrl = (port: number) => `http://stats:${STATS_PASSWORD}@127.0.0.1:${port}`
 
-function serviceSpec (entry: ServiceEntry, entryPoint: string, { options, ports, clientSecret, gatewayRunning }: SpecContext): ProcessSpec {
+function serviceSpec (entry: ServiceEntry, entryPoint: string, { options, ports, clientSecret, signingKeyEncryptionKey, gatewayRunning }: SpecContext): ProcessSpec {
   const values: Record<ServiceEnvName, string> = {
     DATABASE_URL: options.databaseUrl,
     AMQP_URL: options.amqpUrl,
@@ -148,7 +156,8 @@ function serviceSpec (entry: ServiceEntry, entryPoint: string, { options, ports,
     PROCESSOR_CLIENT_ID,
     PROCESSOR_CLIENT_SECRET: clientSecret,
     PROCESSING_DELAY_MS: String(options.processingDelayMs ?? 0),
-    ORDER_GRACE_PERIOD_MS: String(options.orderGracePeriodMs ?? 0)
+    ORDER_GRACE_PERIOD_MS: String(options.orderGracePeriodMs ?? 0),
+    SIGNING_KEY_ENCRYPTION_KEY: signingKeyEncryptionKey
   }
   const url = local(ports[entry.port.key])
   const server = entry.gateway?.checked === true ? `${entry.gateway.backend}/${entry.gateway.server}` : undefined

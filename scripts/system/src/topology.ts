@@ -35,6 +35,7 @@ export interface PortEntry {
 /** Variables the launcher sets for a service, beyond PORT (values: start.ts). */
 export type ServiceEnvName = 'DATABASE_URL' | 'AMQP_URL' | 'HOST' | 'LOG_LEVEL' | 'USER_SERVICE_URL' | 'GATEWAY_URL'
 | 'SERVICE_CLIENTS' | 'INSTANCE_ID' | 'REDIS_URL' | 'PROCESSOR_CLIENT_ID' | 'PROCESSOR_CLIENT_SECRET' | 'PROCESSING_DELAY_MS' | 'ORDER_GRACE_PERIOD_MS'
+| 'SIGNING_KEY_ENCRYPTION_KEY'
 
 export interface ServiceEntry {
   name: ServiceName
@@ -63,7 +64,7 @@ export const SERVICES: readonly ServiceEntry[] = [
     package: '@orders/user-service',
     entryPoint: 'packages/user-service/src/server.ts',
     port: { key: 'userService', env: 'USER_SERVICE_PORT', default: 3001 },
-    env: [...CONNECTED, 'SERVICE_CLIENTS', 'REDIS_URL'],
+    env: [...CONNECTED, 'SERVICE_CLIENTS', 'REDIS_URL', 'SIGNING_KEY_ENCRYPTION_KEY'],
     gateway: { backend: 'user_service', server: 'user-service', hostEnv: 'USER_SERVICE_HOST', checked: true },
     color: 36
   },

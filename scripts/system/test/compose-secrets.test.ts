@@ -13,12 +13,12 @@ const lines = compose.split('\n').filter(line => !/^\s*#/.test(line))
 
 t.test('every secret is required from the environment, none has a default', async t => {
   const references = [...compose.matchAll(/\$\{([A-Z0-9_]+)(:?[-?])?([^}]*)\}/g)]
-  const secrets = references.filter(([, name]) => /PASSWORD|SECRET/.test(name!))
+  const secrets = references.filter(([, name]) => /PASSWORD|SECRET|ENCRYPTION_KEY/.test(name!))
   t.ok(secrets.length >= 4, `${secrets.length} secret references`)
   for (const [reference, name, operator] of secrets) {
     t.equal(operator, ':?', `${reference}: ${name} is required, with a message`)
   }
-  t.same(new Set(secrets.map(([, name]) => name)), new Set(['POSTGRES_PASSWORD', 'RABBITMQ_PASSWORD', 'PROCESSOR_CLIENT_SECRET']))
+  t.same(new Set(secrets.map(([, name]) => name)), new Set(['POSTGRES_PASSWORD', 'RABBITMQ_PASSWORD', 'PROCESSOR_CLIENT_SECRET', 'SIGNING_KEY_ENCRYPTION_KEY']))
 })
 
 t.test('no known credentials are written out', async t => {

@@ -20,6 +20,8 @@ declare module 'fastify' {
      * holds its claims afterwards.
      */
     requireUserToken: onRequestHookHandler
+    /** An access token for these claims, signed with the key that signs now (iss, aud, iat, exp added). */
+    signAccessToken: (claims: { sub: string, scope: string, client_id?: string }) => string
   }
 }
 
@@ -32,19 +34,21 @@ const TELLING_ERRORS = new Set(['FST_JWT_NO_AUTHORIZATION_IN_HEADER', 'FST_JWT_A
 
 /**
  * Issues and verifies the platform's access tokens with @fastify/jwt: ES256 only, signed with
- * the newest key of users.signing_keys (its kid in the header), issuer and audience pinned.
- * `app.jwt.sign(claims)` adds iss, aud, iat and exp (ACCESS_TOKEN_TTL_SECONDS). Routes state
+ * the key of users.signing_keys that signs now (its kid in the header), issuer and audience pinned.
+ * `app.signAccessToken(claims)` adds iss, aud, iat and exp (ACCESS_TOKEN_TTL_SECONDS). Routes state
  * who may call them: `onRequest: app.requireUserToken`, or `config: { public: true }`.
  */
 export default fp(async function authentication (app, { signingKeys }: AuthenticationOptions) {
   await app.register(fastifyJwt, {
     secret: {
+      // Only a default: signAccessToken names the key that signs at that moment.
       private: signingKeys.current.privateKeyPem,
       // The token names its key (kid). A kid this process does not hold is rejected rather
-      // than tried against some other key, so verification stays correct once keys rotate.
+      // than tried against some other key; a kid it has not loaded yet (rotated in by another
+      // replica or `pnpm keys rotate`) reloads the table first.
       public: async (_request: FastifyRequest, token: TokenOrHeader) => {
         const kid = 'header' in token ? token.header.kid : token.kid
-        const pem = typeof kid === 'string' ? signingKeys.publicKeyPem(kid) : undefined
+        const pem = typeof kid === 'string' ? await signingKeys.publicKeyPem(kid) : undefined
         if (pem === undefined) throw new Error('unknown signing key')
         return pem
       }
@@ -69,6 +73,10 @@ export default fp(async function authentication (app, { signingKeys }: Authentic
   })
 
   app.decorate('requireUserToken', requireUserToken)
+  app.decorate('signAccessToken', (claims: { sub: string, scope: string, client_id?: string }) => {
+    const { kid, privateKeyPem } = signingKeys.current
+    return app.jwt.sign(claims, { key: privateKeyPem, kid })
+  })
 }, { name: 'authentication' })
 
 /** The claims of the request's bearer token (also in `request.user`), or a 401 with the RFC 6750 challenge. */

@@ -37,7 +37,7 @@ const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async (app, {
     const passwordMatches = await passwords.verify(account?.passwordHash, password)
     if (account === undefined || !passwordMatches) return reply.unauthorized('The email or password is wrong')
 
-    const accessToken = app.jwt.sign({ sub: account.id, scope: SCOPES.user })
+    const accessToken = app.signAccessToken({ sub: account.id, scope: SCOPES.user })
     void reply.header('cache-control', 'no-store')
     return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: ACCESS_TOKEN_TTL_SECONDS }
   })

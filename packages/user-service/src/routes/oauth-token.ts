@@ -57,7 +57,7 @@ const oauthTokenRoutes: FastifyPluginAsyncTypebox<OAuthTokenRoutesOptions> = asy
     }
 
     const scope = outcome.scopes.join(' ')
-    const accessToken = app.jwt.sign({ sub: outcome.clientId, client_id: outcome.clientId, scope })
+    const accessToken = app.signAccessToken({ sub: outcome.clientId, client_id: outcome.clientId, scope })
     void reply.header('cache-control', 'no-store')
     return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: ACCESS_TOKEN_TTL_SECONDS, scope }
   })
