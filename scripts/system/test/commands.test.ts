@@ -1,25 +1,11 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import net from 'node:net'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { closedPort, runCommand } from '@orders/test-support'
 
 // The root commands as a person runs them: `pnpm <command> --help` answers at once with exit 0
 // (dlq's own test covers it: tools/dlq/test/process.test.ts), and `pnpm migrate` with
 // PostgreSQL down names it in one line.
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-
-async function run (args: string[], env: Record<string, string> = {}) {
-  const started = Date.now()
-  const child = spawn('pnpm', ['--silent', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', chunk => { stdout += String(chunk) })
-  child.stderr.on('data', chunk => { stderr += String(chunk) })
-  const [code] = await once(child, 'exit') as [number | null]
-  return { code, stdout, stderr, ms: Date.now() - started }
-}
+const run = async (args: string[], env?: Record<string, string>) => await runCommand('pnpm', ['--silent', ...args], env)
 
 for (const [command, usage] of [['migrate', /^usage: pnpm migrate up\|down\|status/], ['dev', /^usage: pnpm dev/], ['chaos', /^usage: pnpm chaos/], ['bench', /pnpm bench \[--duration/]] as const) {
   t.test(`pnpm ${command} --help prints its usage and exits 0, starting nothing`, async t => {
@@ -37,11 +23,7 @@ t.test('pnpm migrate with bad usage exits 2 with the usage', async t => {
 })
 
 t.test('pnpm migrate with PostgreSQL down names it in one line and exits 3, without a stack trace', async t => {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  server.close()
-  await once(server, 'close')
+  const port = await closedPort()
   const status = await run(['migrate', 'status'], { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/order_platform` })
   t.equal(status.code, 3)
   // pnpm adds its own ELIFECYCLE line to any failing script.

@@ -1,36 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import net from 'node:net'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { createTestDatabase } from '@orders/test-support'
+import { closedPort, createTestDatabase, runCommand as run } from '@orders/test-support'
 import { SigningKeys } from '../../../packages/user-service/src/signing-keys.ts'
 
 // `pnpm keys` as a person runs it: the root script, a real process, its exit status and output.
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-
-async function run (command: string, args: string[], env: Record<string, string> = {}) {
-  const started = Date.now()
-  const child = spawn(command, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', chunk => { stdout += String(chunk) })
-  child.stderr.on('data', chunk => { stderr += String(chunk) })
-  const [code] = await once(child, 'exit') as [number | null]
-  return { code, stdout, stderr, ms: Date.now() - started }
-}
 const keys = async (args: string[], env?: Record<string, string>) => await run(process.execPath, ['--import', 'tsx', 'tools/keys/src/main.ts', ...args], env)
-
-async function closedPort (): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  server.close()
-  await once(server, 'close')
-  return port
-}
 
 t.test('pnpm keys --help prints the usage and exits 0', async t => {
   const help = await run('pnpm', ['--silent', 'keys', '--help'])
