@@ -4,7 +4,7 @@
  * Exit status: 0 done, 1 a migration failed, 2 bad usage, 3 PostgreSQL unreachable.
  */
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
+import { readCommandLine } from '@orders/platform/command-line'
 
 // Written out rather than imported, so that --help and usage errors answer before the
 // platform's modules (pg, kysely, typebox) are loaded.
@@ -18,18 +18,7 @@ const USAGE = `usage: pnpm migrate up|down|status [schema...]   (schemas: ${SCHE
 Reads DATABASE_URL (default postgres://postgres@127.0.0.1:5432/order_platform).
 Exit status: 0 done, 1 a migration failed, 2 bad usage, 3 PostgreSQL unreachable.`
 
-let parsed
-try {
-  parsed = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } })
-} catch (err) {
-  console.error(`${(err as Error).message}\n${USAGE}`)
-  process.exit(2)
-}
-const [command, ...schemaArgs] = parsed.positionals
-if (parsed.values.help || command === 'help') {
-  console.log(USAGE)
-  process.exit(0)
-}
+const { command, args: schemaArgs } = readCommandLine(USAGE)
 const unknown = schemaArgs.filter(s => !(SCHEMAS as readonly string[]).includes(s))
 if (!command || !['up', 'down', 'status'].includes(command) || unknown.length > 0) {
   console.error(unknown.length > 0 ? `unknown schema: ${unknown.join(', ')}\n${USAGE}` : USAGE)

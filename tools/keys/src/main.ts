@@ -3,7 +3,7 @@
  * rotation"). Reads DATABASE_URL, SIGNING_KEY_ENCRYPTION_KEY or _FILE, SIGNING_KEY_PUBLISH_DELAY_SECONDS.
  * Exit status: 0 done, 1 refused or failed, 2 bad usage, 3 PostgreSQL unreachable.
  */
-import { parseArgs } from 'node:util'
+import { readCommandLine } from '@orders/platform/command-line'
 
 // Written out before any import of the platform, so that --help answers at once.
 const USAGE = `usage: pnpm keys list
@@ -19,18 +19,7 @@ Reads DATABASE_URL (default postgres://postgres@127.0.0.1:5432/order_platform) a
 SIGNING_KEY_ENCRYPTION_KEY or SIGNING_KEY_ENCRYPTION_KEY_FILE (required once the keys are encrypted).
 Exit status: 0 done, 1 refused or failed, 2 bad usage, 3 PostgreSQL unreachable.`
 
-let parsed
-try {
-  parsed = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } })
-} catch (err) {
-  console.error(`${(err as Error).message}\n${USAGE}`)
-  process.exit(2)
-}
-const [command, ...rest] = parsed.positionals
-if (parsed.values.help || command === 'help') {
-  console.log(USAGE)
-  process.exit(0)
-}
+const { command, args: rest } = readCommandLine(USAGE)
 if ((command !== 'list' && command !== 'rotate') || rest.length > 0) {
   console.error(USAGE)
   process.exit(2)
