@@ -3,33 +3,15 @@ import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { Connection } from 'rabbitmq-client'
 import { SpanKind } from '@opentelemetry/api'
-import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { EXCHANGES, ROUTING_KEYS, type Order } from '@orders/contracts'
 import { createServiceInstance, startTracing } from '@orders/platform'
-import { createTestVhost } from '@orders/test-support'
+import { createTestVhost, WatchedSpanExporter } from '@orders/test-support'
 import { consumeStatusEvents } from '../src/notifications/status-events-consumer.ts'
 import type { OrderNotificationHub } from '../src/notifications/hub.ts'
 import { buildOrderService, sampleItems } from './helper.ts'
 
-/** Spans as they end; `ended(name)` resolves once one of that name has ended. */
-class WatchedExporter extends InMemorySpanExporter {
-  readonly #waiters: Array<{ name: string, resolve: (span: ReadableSpan) => void }> = []
-  override export (spans: ReadableSpan[], done: Parameters<InMemorySpanExporter['export']>[1]): void {
-    super.export(spans, done)
-    for (const span of spans) {
-      for (const waiter of this.#waiters.filter(w => w.name === span.name)) waiter.resolve(span)
-    }
-  }
-
-  async ended (name: string): Promise<ReadableSpan> {
-    const done = this.getFinishedSpans().find(span => span.name === name)
-    if (done !== undefined) return done
-    return await new Promise(resolve => { this.#waiters.push({ name, resolve }) })
-  }
-}
-
 // Started before any Fastify instance exists: @fastify/otel instruments each one at creation.
-const exporter = new WatchedExporter()
+const exporter = new WatchedSpanExporter()
 const tracing = startTracing({ serviceName: 'order-service-test', exporter })
 t.teardown(tracing.shutdown)
 

@@ -1,30 +1,13 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { SpanKind } from '@opentelemetry/api'
-import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { EXCHANGES, ROUTING_KEYS } from '@orders/contracts'
 import { createEventPublisher, startTracing } from '@orders/platform'
+import { WatchedSpanExporter } from '@orders/test-support'
 import { anOrder, orderCreated } from '../fixtures.ts'
 import { startProcessorHarness } from '../processor-harness.ts'
 
-/** Spans as they end; `ended(name)` resolves once one of that name has ended. */
-class WatchedExporter extends InMemorySpanExporter {
-  readonly #waiters: Array<{ name: string, resolve: (span: ReadableSpan) => void }> = []
-  override export (spans: ReadableSpan[], done: Parameters<InMemorySpanExporter['export']>[1]): void {
-    super.export(spans, done)
-    for (const span of spans) {
-      for (const waiter of this.#waiters.filter(w => w.name === span.name)) waiter.resolve(span)
-    }
-  }
-
-  async ended (name: string): Promise<ReadableSpan> {
-    const done = this.getFinishedSpans().find(span => span.name === name)
-    if (done !== undefined) return done
-    return await new Promise(resolve => { this.#waiters.push({ name, resolve }) })
-  }
-}
-
-const exporter = new WatchedExporter()
+const exporter = new WatchedSpanExporter()
 const tracing = startTracing({ serviceName: 'order-processor-test', exporter })
 t.teardown(tracing.shutdown)
 
