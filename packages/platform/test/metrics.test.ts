@@ -62,11 +62,16 @@ t.test('database pools report connections in use, idle, waiting and their maximu
   const app = await serviceApp()
   const pool = (state: string) => async () => sample((await app.inject({ url: '/metrics' })).body, 'db_pool_connections', { pool: 'metrics-test-pool', state })
   let release: () => void = () => {}
+  let holding: () => void = () => {}
+  const connectionHeld = new Promise<void>(resolve => { holding = resolve })
   const held = db.transaction().execute(async trx => {
     await sql`select 1`.execute(trx)
-    await new Promise<void>(resolve => { release = resolve })
+    await new Promise<void>(resolve => { release = resolve; holding() })
   })
-  const queued = (async () => { await new Promise(resolve => setImmediate(resolve)); await sql`select 1`.execute(db) })()
+  // Only once the transaction really holds the connection: released any earlier, it would
+  // never end, and the queued query would time out waiting for the connection.
+  await connectionHeld
+  const queued = sql`select 1`.execute(db)
   // The transaction holds the only connection; the second query waits for it.
   while ((await pool('waiting')()) !== 1) await new Promise(resolve => setTimeout(resolve, 10))
   t.equal(await pool('in_use')(), 1)
