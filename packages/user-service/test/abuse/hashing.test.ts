@@ -18,6 +18,7 @@ t.test('a common breached password is refused with a clear 400, and nothing is h
 
 t.test('registering a taken email answers 409 without hashing', async t => {
   const passwords = await PasswordHasher.create()
+  t.teardown(async () => { await passwords.close() })
   let hashes = 0
   const hash = passwords.hash.bind(passwords)
   passwords.hash = async password => { hashes++; return await hash(password) }
