@@ -36,3 +36,32 @@ t.test('a known key stays in use until a fetch that succeeded no longer lists it
   t.ok(await cache.publicKey('new'), 'an unknown kid fetches the set, which now holds only the new key')
   t.notOk(await cache.publicKey('old'), 'the key the issuer no longer publishes is refused')
 })
+
+t.test('forged kids spread over time, past the cache lifetime: the real kid is always answered, and at most one fetch runs per interval', async t => {
+  let fetches = 0
+  const published = [publishedKey('real')]
+  const issuer = createServer((_request, response) => {
+    fetches++
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published }))
+  })
+  await new Promise<void>(resolve => issuer.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { issuer.close() })
+  let now = Date.now()
+  const cache = new JwksKeyCache({ jwksUrl: `http://127.0.0.1:${(issuer.address() as AddressInfo).port}/`, now: () => now, minFetchIntervalMs: 2_000 })
+  t.ok(await cache.publicKey('real'))
+  now += TEN_MINUTES + 1
+
+  // As reported: about 5 forged tokens a second for 12 s, one after another, among valid ones.
+  const refused: number[] = []
+  let forgedAccepted = 0
+  const fetchesBefore = fetches
+  for (let i = 0; i < 60; i++) {
+    if (await cache.publicKey(`forged-${i}`) !== undefined) forgedAccepted++
+    if (await cache.publicKey('real') === undefined) refused.push(i)
+    now += 200
+  }
+  t.equal(forgedAccepted, 0, 'no forged kid has a key')
+  t.same(refused, [], 'the real kid was never refused')
+  const fetched = fetches - fetchesBefore
+  t.ok(fetched <= 7, `${fetched} fetches for 60 forged kids over 12 s (one per 2 s at most)`)
+})
