@@ -1,6 +1,6 @@
 /**
  * The hashing worker's process: hashes and verifications for anonymous requests, one at a time,
- * sent by anonymous-hashing.ts, which starts it at the lowest CPU priority. workerpool's worker
+ * sent by passwords.ts, which starts it at the lowest CPU priority. workerpool's worker
  * side answers over the IPC channel, and exits when the channel closes, so the worker cannot
  * outlive the service, not even a killed one.
  */
