@@ -55,7 +55,9 @@ async function userServiceApp (app: FastifyInstance, options: UserServiceAppOpti
     log: app.log.child({ component: 'signing-keys' })
   })
   app.addHook('onClose', stopKeyMaintenance)
-  const passwords = options.passwords ?? await PasswordHasher.create({ concurrency: options.config.HASHING_CONCURRENCY, maxWaiting: options.config.HASHING_MAX_WAITING })
+  const passwords = options.passwords ?? await PasswordHasher.create({ concurrency: options.config.HASHING_CONCURRENCY, maxWaiting: options.config.HASHING_MAX_WAITING }, app.log.child({ component: 'password-hashing' }))
+  // A hasher handed in (tests) belongs to whoever made it.
+  if (options.passwords === undefined) app.addHook('onClose', async () => { await passwords.close() })
   const accounts = new AccountRepository({ db: options.db, onOutboxCommitted: options.onOutboxCommitted })
   const serviceClients = new ServiceClients(options.config.SERVICE_CLIENTS)
 

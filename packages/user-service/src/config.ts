@@ -34,7 +34,11 @@ const UserServiceEnvironment = Type.Object({
   REGISTRATION_LIMIT_PER_CLIENT: Type.Integer({ minimum: 1, default: 5 }),
   /** Token requests per OAuth client id and client address (a service needs one per 14 minutes). */
   TOKEN_LIMIT_PER_CLIENT: Type.Integer({ minimum: 1, default: 10 }),
-  /** argon2 hashes computed at once, and hashes that may wait (per priority) before 503. */
+  /**
+   * Sign-ins to existing accounts verified at once, in the service's process (anonymous work
+   * runs in the hashing worker, one at a time: passwords.ts); and hashes that may wait in each
+   * of the two lanes before 503.
+   */
   HASHING_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
   HASHING_MAX_WAITING: Type.Integer({ minimum: 0, default: 4 }),
   /** `production` requires the key-encryption key (below); anything else counts as development. */

@@ -1,10 +1,11 @@
 /**
  * haproxy.cfg's defences, against HAProxy itself in front of a stub server: a body that
  * trickles in is cut off, one address cannot hold every connection, the status page is off
- * without STATS_PASSWORD and asks for it with one.
+ * without STATS_PASSWORD and asks for it with one; an idle WebSocket tunnel ends within minutes.
  */
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
@@ -84,4 +85,13 @@ t.test('the status page: off without STATS_PASSWORD; with it, only with the pass
   t.equal((await fetch(`${on.stats}/stats`)).status, 401)
   const authorization = `Basic ${Buffer.from('stats:a-test-password').toString('base64')}`
   t.equal((await fetch(`${on.stats}/stats;csv`, { headers: { authorization } })).status, 200)
+})
+
+t.test('an idle WebSocket tunnel is closed within minutes, and not before the services\' 30-s heartbeats come twice', async t => {
+  // Read from the file: waiting minutes for HAProxy to close a tunnel would cost the suite more than it proves.
+  const setting = /^\s*timeout tunnel (\d+)(ms|s|m|h)\s*$/m.exec(readFileSync(path.join(REPO_ROOT, 'haproxy.cfg'), 'utf8'))
+  t.ok(setting, 'haproxy.cfg sets timeout tunnel')
+  const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }
+  const timeoutMs = Number(setting![1]) * unitMs[setting![2] as keyof typeof unitMs]
+  t.ok(timeoutMs >= 60_000 && timeoutMs <= 10 * 60_000, `timeout tunnel ${setting![1]}${setting![2]}: between 1 and 10 minutes`)
 })

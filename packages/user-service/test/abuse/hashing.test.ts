@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { spawn } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { PasswordHasher } from '../../src/passwords.ts'
 import { loadUserServiceConfig } from '../../src/config.ts'
@@ -18,6 +19,7 @@ t.test('a common breached password is refused with a clear 400, and nothing is h
 
 t.test('registering a taken email answers 409 without hashing', async t => {
   const passwords = await PasswordHasher.create()
+  t.teardown(async () => { await passwords.close() })
   let hashes = 0
   const hash = passwords.hash.bind(passwords)
   passwords.hash = async password => { hashes++; return await hash(password) }
@@ -48,11 +50,13 @@ t.test('beyond the hashing queue, requests are refused at once with 503 and Retr
 /**
  * Real sign-ins measured quiet, then while 32 attackers keep sign-ins for unknown emails in
  * flight (sign-in-flood.mjs, a process of its own at the lowest CPU priority, as attackers on
- * other machines would not take this one's CPU). `addresses`: each attacker keeps one address, or every request
- * comes from a new one (X-Forwarded-For; the service trusts it from 127.0.0.1, like HAProxy's).
+ * other machines would not take this one's CPU). `addresses`: each attacker keeps one address,
+ * or every request comes from a new one (X-Forwarded-For; the service trusts it from 127.0.0.1,
+ * like HAProxy's). The flood's rate is reported too: at nice 19 it sends only on spare CPU, so
+ * a ratio means little without it.
  */
 async function measureSignIns (t: Test, addresses: 'one per attacker' | 'new per request') {
-  // The defaults of config.ts: one hash at a time, 4 waiting per priority, the rate limits.
+  // The defaults of config.ts: one hash at a time in each lane, 4 waiting in each, the rate limits.
   const { app } = await buildUserService(t, { config: loadUserServiceConfig({}) })
   await register(app, 'real@example.com')
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -78,18 +82,21 @@ async function measureSignIns (t: Test, addresses: 'one per attacker' | 'new per
   for (let i = 0; i < 7; i++) flooded.push(await signIn())
   flood.stdin.end()
   await exited
-  const statuses = JSON.parse(output || '{}') as Record<string, number>
+  const report = JSON.parse(output) as { statuses: Record<string, number>, seconds: number, cpuSeconds: number }
+  const answers = Object.values(report.statuses).reduce((sum, n) => sum + n, 0)
   const quietMs = median(quiet)
   const floodedMs = median(flooded)
   t.comment(`addresses ${addresses}: sign-in median of 7, quiet ${quietMs.toFixed(0)} ms, during the flood ${floodedMs.toFixed(0)} ms ` +
-    `(×${(floodedMs / quietMs).toFixed(2)}); the flood's answers: ${JSON.stringify(statuses)}`)
+    `(×${(floodedMs / quietMs).toFixed(2)}); the flood: ${answers} answers in ${report.seconds.toFixed(1)} s (${(answers / report.seconds).toFixed(0)}/s, ` +
+    `${report.cpuSeconds.toFixed(1)} s of its own CPU), ${JSON.stringify(report.statuses)}; load average ${loadavg()[0]!.toFixed(1)}`)
   return { quietMs, floodedMs }
 }
 
 // The goal is a real sign-in within 2× its quiet latency. On this shared 2-core machine the
-// ratio measured between 1.5× and 5× from run to run (doc/security.md), so it is reported here,
-// not asserted: an assertion would fail on other people's load, not on ours. What is asserted
-// is that real sign-ins keep succeeding during the flood (signIn throws otherwise).
+// ratio moves with other people's load from run to run (figures in doc/security.md), so it is
+// reported here, not asserted: an assertion would fail on their load, not on ours. What is
+// asserted is that real sign-ins keep succeeding during the flood (signIn throws otherwise).
+// That anonymous hashing does not delay a real sign-in is asserted in hashing-worker.test.ts.
 for (const addresses of ['new per request', 'one per attacker'] as const) {
   t.test(`real sign-ins succeed during a flood of anonymous sign-ins (addresses: ${addresses}); latency measured`, async t => {
     const { quietMs, floodedMs } = await measureSignIns(t, addresses)

@@ -1,9 +1,13 @@
 import t from 'tap'
 import { createTestRedis, startTcpProxy } from '@orders/test-support'
+import { loadUserServiceConfig } from '../../src/config.ts'
 import { buildUserService, register, type App } from '../helper.ts'
 
+const pick = <T extends object, K extends keyof T>(object: T, ...keys: K[]) => Object.fromEntries(keys.map(key => [key, object[key]])) as Pick<T, K>
+
 const CLIENT = { id: 'order-processor', secret: 'the-processor-secret' }
-const serviceClients = [{ client_id: CLIENT.id, client_secret: CLIENT.secret, scopes: ['orders:status' as const] }]
+const ANOTHER_CLIENT = { id: 'another-service', secret: 'another-secret' }
+const serviceClients = [CLIENT, ANOTHER_CLIENT].map(({ id, secret }) => ({ client_id: id, client_secret: secret, scopes: ['orders:status' as const] }))
 
 function loginFrom (app: App, address: string, email: string, password = 'a wrong password') {
   return app.inject({ method: 'POST', url: '/login', remoteAddress: address, payload: { email, password } })
@@ -54,14 +58,36 @@ t.test('registration and token limits', async t => {
   })
 
   t.test('token requests per client id and address, wrong secrets included', async t => {
-    const token = (secret: string) => app.inject({ method: 'POST', url: '/oauth/token', remoteAddress: '10.2.0.1', payload: { grant_type: 'client_credentials', client_id: CLIENT.id, client_secret: secret } })
+    const token = (secret: string, { id, address } = { id: CLIENT.id, address: '10.2.0.1' }) =>
+      app.inject({ method: 'POST', url: '/oauth/token', remoteAddress: address, payload: { grant_type: 'client_credentials', client_id: id, client_secret: secret } })
     const statuses = []
     for (let i = 0; i < 3; i++) statuses.push((await token(`guess-${i}`)).statusCode)
     t.same(statuses, [401, 401, 401])
     const refused = await token(CLIENT.secret)
     t.equal(refused.statusCode, 429)
     t.match(refused.json(), { statusCode: 429, message: String })
+    t.ok(Number(refused.headers['retry-after']) > 0)
+    // Counted per client id and address together: neither another address nor another client is held back.
+    t.equal((await token(CLIENT.secret, { id: CLIENT.id, address: '10.2.0.2' })).statusCode, 200, 'the same client from another address')
+    t.equal((await token(ANOTHER_CLIENT.secret, { id: ANOTHER_CLIENT.id, address: '10.2.0.1' })).statusCode, 200, 'another client from the same address')
   })
+})
+
+t.test('the default limits refuse well before 20 a minute: wrong passwords for one account, sign-ins and registrations from one address', async t => {
+  const defaults = loadUserServiceConfig({})
+  const { app } = await buildUserService(t, { config: pick(defaults, 'LOGIN_LIMIT_PER_ACCOUNT', 'LOGIN_LIMIT_PER_CLIENT', 'REGISTRATION_LIMIT_PER_CLIENT', 'TOKEN_LIMIT_PER_CLIENT') })
+  await register(app, 'victim@example.com')
+  /** The number of the first try answered 429, or undefined if none of 20 was. */
+  const firstRefused = async (attempt: (i: number) => Promise<{ statusCode: number }>) => {
+    for (let i = 1; i <= 20; i++) if ((await attempt(i)).statusCode === 429) return i
+    return undefined
+  }
+  const wrongPasswords = await firstRefused(async () => await loginFrom(app, '10.5.0.1', 'victim@example.com'))
+  const signIns = await firstRefused(async i => await loginFrom(app, '10.5.0.2', `someone${i}@example.com`))
+  const registrations = await firstRefused(async i => await app.inject({ method: 'POST', url: '/users', remoteAddress: '10.5.0.3', payload: { email: `new${i}@example.com`, password: 'correct horse battery' } }))
+  for (const [what, refusedAt] of [['wrong passwords for one account', wrongPasswords], ['sign-ins from one address', signIns], ['registrations from one address', registrations]] as const) {
+    t.ok(refusedAt !== undefined && refusedAt < 15, `${what}: ${refusedAt === undefined ? 'none of 20 refused' : `refused from try ${refusedAt}`}`)
+  }
 })
 
 t.test('replicas share the counts (Redis)', async t => {

@@ -89,6 +89,8 @@ t.test('who may place an order', async t => {
     ['an expired token → 401', { authorization: `Bearer ${issuer.userToken(undefined, { claims: { iat: now - 2000, exp: now - 1000 } })}` }, 401],
     ['a token for another audience → 401', { authorization: `Bearer ${issuer.userToken(undefined, { claims: { aud: 'elsewhere' } })}` }, 401],
     ['a token from another issuer → 401', { authorization: `Bearer ${issuer.userToken(undefined, { claims: { iss: 'someone-else' } })}` }, 401],
+    ['a token without sub → 401', { authorization: `Bearer ${issuer.userToken(undefined, { claims: { sub: undefined } })}` }, 401],
+    ['a user token whose sub is not a uuid → 401', { authorization: `Bearer ${issuer.userToken('not-a-uuid')}` }, 401],
     ['an unsigned (alg none) token → 401', { authorization: `Bearer ${unsigned({ sub: 'x', scope: 'orders' })}` }, 401],
     ['a service token → 403', { authorization: `Bearer ${issuer.serviceToken()}` }, 403]
   ]
