@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely'
-import { outboxRow, type OutboxMessage } from '@orders/outbox'
+import { sql, type Kysely, type QueryCreator, type RawBuilder, type Selectable } from 'kysely'
+import { outboxHeaders } from '@orders/outbox'
 import {
-  canTransition, DEFAULT_CURRENCY, EXCHANGES, orderTotal, ROUTING_KEYS,
-  type ChangeOrderStatusBody, type Order, type OrderCreatedV1, type OrderItem, type OrderStatus, type OrderStatusChangedV1
+  canTransition, DEFAULT_CURRENCY, EXCHANGES, orderTotal, predecessorOf, ROUTING_KEYS,
+  type ChangeOrderStatusBody, type Order, type OrderCreatedV1, type OrderItem, type OrderStatus
 } from '@orders/contracts'
 import { ORDERS_SCHEMA, type OrdersDatabase, type OrdersTable } from './database.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
@@ -95,45 +95,49 @@ export class OrderRepository {
   }
 
   /**
-   * Moves an order along the state machine and records `order_status_changed`, atomically.
-   * The write is a compare-and-set on the status that was read (`UPDATE … WHERE status = $read`,
-   * with the event inserted by the same statement), so the transition is decided by the row
-   * as it really is: of a cancel and the processor racing on one order, one write matches and
-   * the other matches nothing, reads the order again and is refused by the state machine.
-   * Two round trips, no lock held between them. With `ownerId`, only that user's order.
-   * Throws OrderNotFoundError or IllegalTransitionError.
+   * Moves an order along the state machine and records `order_status_changed`, atomically, in
+   * one statement: a compare-and-set on the one status the target can be reached from
+   * (`UPDATE … WHERE id = $1 AND status = <predecessor>`, and for `processing` the grace period's
+   * end, checked in the same WHERE), with the event inserted by the same statement from the row
+   * it changed. So the transition is decided by the row as it really is: of a cancel and the
+   * processor racing on one order, one write matches and the other matches nothing. Only then
+   * is the order read, once, to say why: 404, or 409 from the state machine or the grace period.
+   * With `ownerId`, only that user's order. Throws OrderNotFoundError, IllegalTransitionError
+   * or GracePeriodNotOverError.
    */
   async changeStatus (id: string, change: ChangeOrderStatusBody, requestId: string, options: { ownerId?: string } = {}): Promise<Order> {
+    const from = predecessorOf(change.status)
     // Each lost race means someone else moved the order on; the state machine has no cycles,
     // so this ends within a few rounds with a success, a 409 or a 404.
     for (;;) {
+      const now = new Date()
+      if (from !== undefined) {
+        const changed = await this.#db
+          .with('changed', db => db.updateTable('orders')
+            .set({ status: change.status, failure_reason: change.failure_reason ?? null, updated_at: now })
+            .where('id', '=', id)
+            .where('status', '=', from)
+            .$if(options.ownerId !== undefined, q => q.where('user_id', '=', options.ownerId!))
+            // The grace period is the owner's: the processor defers the order until it ends, and
+            // this refusal keeps "a cancel inside the window always wins" true even if it did not.
+            .$if(change.status === 'processing', q => q.where('cancellable_until', '<=', now))
+            .returningAll())
+          .with('event', db => insertEventFor(db, 'changed', { exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, requestId }, statusChangedPayload(from, now)))
+          .selectFrom('changed').selectAll()
+          .executeTakeFirst()
+        if (changed) {
+          this.#onOutboxCommitted()
+          orderMetrics.statusTransitions.inc({ from, to: change.status })
+          return toOrder(changed)
+        }
+      }
+
       const current = await this.#db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst()
       // Someone else's order is "not found", exactly like an unknown one.
       if (!current || (options.ownerId !== undefined && current.user_id !== options.ownerId)) throw new OrderNotFoundError()
       if (!canTransition(current.status, change.status)) throw new IllegalTransitionError(current.status, change.status)
-      // The grace period is the owner's: the processor defers the order until it ends, and this
-      // refusal keeps "a cancel inside the window always wins" true even if it did not.
-      if (change.status === 'processing' && Date.now() < current.cancellable_until.getTime()) throw new GracePeriodNotOverError(current.cancellable_until)
-
-      const now = new Date()
-      const order = toOrder({ ...current, status: change.status, failure_reason: change.failure_reason ?? null, updated_at: now })
-      const event: OrderStatusChangedV1 = {
-        type: 'order_status_changed', version: 1, occurred_at: order.updated_at, data: { order, previous_status: current.status }
-      }
-      const changed = await this.#db
-        .with('changed', db => db.updateTable('orders')
-          .set({ status: order.status, failure_reason: order.failure_reason, updated_at: now })
-          .where('id', '=', id)
-          .where('status', '=', current.status)
-          .returning('id'))
-        .with('event', db => insertEventFor(db, 'changed', { exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, payload: event, requestId }))
-        .selectFrom('changed').select('id')
-        .executeTakeFirst()
-      if (changed) {
-        this.#onOutboxCommitted()
-        orderMetrics.statusTransitions.inc({ from: current.status, to: order.status })
-        return order
-      }
+      if (change.status === 'processing' && now < current.cancellable_until) throw new GracePeriodNotOverError(current.cancellable_until)
+      // It reached the predecessor only after the write looked: try again.
     }
   }
 }
@@ -183,7 +187,7 @@ export function createOrderStatement (db: Kysely<OrdersDatabase>, input: CreateO
       // nothing, and so writes no event either.
       .onConflict(oc => oc.columns(['user_id', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing())
       .returning('id'))
-    .with('event', db => insertEventFor(db, 'inserted', { exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderCreated, payload: event, requestId: input.requestId }))
+    .with('event', db => insertEventFor(db, 'inserted', { exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderCreated, requestId: input.requestId }, sql`${JSON.stringify(event)}::jsonb`))
     .selectFrom('inserted').select('id')
   return { order, requestHash, statement }
 }
@@ -191,18 +195,33 @@ export function createOrderStatement (db: Kysely<OrdersDatabase>, input: CreateO
 /**
  * The outbox INSERT of a CTE: one event row for each row of the CTE `source` (so none when
  * the change it announces did not happen), written by the same statement as the change.
+ * `payload` is evaluated per row of `source`, so it may be built from that row.
  */
 // Typed loosely: kysely cannot express "any schema with a CTE named `source`" generically.
-function insertEventFor (db: QueryCreator<any>, source: string, message: OutboxMessage) {
-  const row = outboxRow(message)
+function insertEventFor (db: QueryCreator<any>, source: string, message: { exchange: string, routingKey: string, requestId: string }, payload: RawBuilder<unknown>) {
   return db.insertInto('outbox')
     .expression(eb => eb.selectFrom(source).select([
-      eb.val(row.exchange).as('exchange'),
-      eb.val(row.routing_key).as('routing_key'),
-      sql<unknown>`${row.payload}::jsonb`.as('payload'),
-      sql<unknown>`${row.headers}::jsonb`.as('headers')
+      eb.val(message.exchange).as('exchange'),
+      eb.val(message.routingKey).as('routing_key'),
+      payload.as('payload'),
+      sql<unknown>`${outboxHeaders(message.requestId)}::jsonb`.as('headers')
     ]))
     .columns(['exchange', 'routing_key', 'payload', 'headers'])
+}
+
+/**
+ * `order_status_changed` (OrderStatusChangedV1) of the changed row, built by PostgreSQL in the
+ * statement that changes it: the order exactly as `toOrder` shows it (timestamps as
+ * toISOString() writes them; the columns hold milliseconds), `occurred_at` the change's time.
+ */
+function statusChangedPayload (previousStatus: OrderStatus, changedAt: Date): RawBuilder<unknown> {
+  const iso = (column: string) => sql`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+  const order = sql`jsonb_build_object(
+    'id', ${sql.ref('id')}, 'user_id', ${sql.ref('user_id')}, 'status', ${sql.ref('status')}, 'items', ${sql.ref('items')},
+    'currency', ${sql.ref('currency')}, 'total', ${sql.ref('total')}, 'failure_reason', ${sql.ref('failure_reason')},
+    'cancellable_until', ${iso('cancellable_until')}, 'created_at', ${iso('created_at')}, 'updated_at', ${iso('updated_at')})`
+  return sql`jsonb_build_object('type', 'order_status_changed', 'version', 1, 'occurred_at', ${changedAt.toISOString()}::text,
+    'data', jsonb_build_object('order', ${order}, 'previous_status', ${previousStatus}::text))`
 }
 
 function toOrder (row: Selectable<OrdersTable>): Order {
