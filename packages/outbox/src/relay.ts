@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely'
+import type { Kysely, UpdateResult } from 'kysely'
 import { sql } from 'kysely'
 import type { Publisher } from 'rabbitmq-client'
-import { withPublishSpan, type Logger } from '@orders/platform'
+import { prepareQuery, withPublishSpan, type Logger, type PreparedQuery } from '@orders/platform'
 import type { OutboxDatabase } from './table.ts'
 import { relayMetrics } from './metrics.ts'
 
@@ -76,6 +76,10 @@ export class OutboxRelay {
   readonly #pollIntervalMs: number
   readonly #retentionMs: number
   readonly #cleanupIntervalMs: number
+  // Prepared once: kysely would otherwise build and compile them for every batch.
+  readonly #claimPending: PreparedQuery<{ leaseMs: number, batchSize: number }, ClaimedRow>
+  readonly #markPublished: PreparedQuery<{ ids: string[] }, UpdateResult>
+  readonly #handBack: PreparedQuery<{ ids: string[] }, UpdateResult>
   #lastCleanupAt = 0
   #running: Promise<void> | undefined
   #stopping = false
@@ -94,6 +98,15 @@ export class OutboxRelay {
     this.#pollIntervalMs = options.pollIntervalMs ?? 1_000
     this.#retentionMs = options.retentionMs ?? 10 * 60_000
     this.#cleanupIntervalMs = options.cleanupIntervalMs ?? 60_000
+    const outbox = this.#db.withSchema(this.#schema)
+    this.#claimPending = prepareQuery(['leaseMs', 'batchSize'], values => claimStatement(outbox, values))
+    this.#markPublished = prepareQuery(['ids'], values => outbox.updateTable('outbox')
+      .set({ published_at: sql<Date>`now()` as unknown as Date, leased_until: null })
+      .where('id', '=', sql<string>`any(${values.ids}::uuid[])`))
+    this.#handBack = prepareQuery(['ids'], values => outbox.updateTable('outbox')
+      .set({ leased_until: null })
+      .where('id', '=', sql<string>`any(${values.ids}::uuid[])`)
+      .where('published_at', 'is', null))
   }
 
   /** Deletes published rows older than the retention; returns how many. */
@@ -113,7 +126,9 @@ export class OutboxRelay {
 
   /** Publishes one batch of pending rows; returns how many were published. */
   async publishPending (): Promise<number> {
-    const claimed = await this.#claim()
+    // The oldest pending rows nobody holds, leased to this relay until they are marked
+    // published, handed back, or the lease runs out.
+    const { rows: claimed } = await this.#claimPending(this.#db, { leaseMs: this.#leaseMs, batchSize: this.#batchSize })
     if (claimed.length === 0) return 0
     // UPDATE … RETURNING has no order of its own: publish oldest first.
     const rows = claimed.sort((a, b) => a.position < b.position ? -1 : a.position > b.position ? 1 : 0)
@@ -139,45 +154,14 @@ export class OutboxRelay {
       }))
     } catch (err) {
       // Without this the rows would go out again only when their lease runs out.
-      await this.#release(ids).catch(releaseErr => { this.#log.warn({ err: releaseErr, schema: this.#schema }, 'could not hand a failed batch back; its lease runs out instead') })
+      await this.#handBack(this.#db, { ids }).catch(releaseErr => { this.#log.warn({ err: releaseErr, schema: this.#schema }, 'could not hand a failed batch back; its lease runs out instead') })
       throw err
     }
     confirmed()
-    await this.#db.withSchema(this.#schema).updateTable('outbox')
-      .set({ published_at: sql<Date>`now()` as unknown as Date, leased_until: null })
-      .where('id', '=', sql<string>`any(${ids}::uuid[])`)
-      .execute()
+    await this.#markPublished(this.#db, { ids })
     relayMetrics.published.inc({ schema: this.#schema }, rows.length)
     this.#log.debug({ count: rows.length, schema: this.#schema }, 'outbox rows published')
     return rows.length
-  }
-
-  /**
-   * Claims the oldest pending rows nobody holds, in one statement (its own transaction): they
-   * are leased to this relay until they are marked published, handed back, or the lease ends.
-   */
-  async #claim (): Promise<ClaimedRow[]> {
-    return await this.#db.withSchema(this.#schema).updateTable('outbox')
-      .set({ leased_until: sql<Date>`now() + ${this.#leaseMs} * interval '1 millisecond'` as unknown as Date })
-      .where('id', 'in', eb => eb.selectFrom('outbox').select('id')
-        .where('published_at', 'is', null)
-        .where(eb => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<', sql<Date>`now()` as unknown as Date)]))
-        .orderBy('created_at')
-        .limit(this.#batchSize)
-        .forUpdate()
-        .skipLocked())
-      // created_at to the microsecond, fixed width, so strings sort like the times.
-      .returning(['id', 'exchange', 'routing_key', 'payload', 'headers', sql<string>`to_char(created_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS')`.as('position')])
-      .execute()
-  }
-
-  /** Ends the lease of rows that were not published, so the next batch takes them at once. */
-  async #release (ids: string[]): Promise<void> {
-    await this.#db.withSchema(this.#schema).updateTable('outbox')
-      .set({ leased_until: null })
-      .where('id', '=', sql<string>`any(${ids}::uuid[])`)
-      .where('published_at', 'is', null)
-      .execute()
   }
 
   /** Runs every send on the current publisher and waits for all confirms, at most confirmTimeoutMs. */
@@ -271,4 +255,19 @@ export class OutboxRelay {
     })
     this.#wakeUp = undefined
   }
+}
+
+/** One statement (its own transaction: its locks last only while it runs) that claims and leases a batch. */
+function claimStatement (outbox: Kysely<OutboxDatabase>, values: { leaseMs: number, batchSize: number }) {
+  return outbox.updateTable('outbox')
+    .set({ leased_until: sql<Date>`now() + ${values.leaseMs} * interval '1 millisecond'` as unknown as Date })
+    .where('id', 'in', eb => eb.selectFrom('outbox').select('id')
+      .where('published_at', 'is', null)
+      .where(eb => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<', sql<Date>`now()` as unknown as Date)]))
+      .orderBy('created_at')
+      .limit(values.batchSize)
+      .forUpdate()
+      .skipLocked())
+    // created_at to the microsecond, fixed width, so strings sort like the times.
+    .returning(['id', 'exchange', 'routing_key', 'payload', 'headers', sql<string>`to_char(created_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS')`.as('position')])
 }
