@@ -23,7 +23,7 @@ export interface OutboxRelayOptions {
    */
   leaseMs?: number
   log: Logger
-  /** Rows taken per transaction; one confirm wait covers the whole batch. */
+  /** Rows taken per batch; one confirm wait covers the whole batch. */
   batchSize?: number
   /** The safety net: how often to look for rows nobody woke us for (a crashed writer's). */
   pollIntervalMs?: number
