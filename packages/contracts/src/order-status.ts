@@ -25,6 +25,15 @@ export function canTransition (from: OrderStatus, to: OrderStatus): boolean {
   return allowedNext[from].includes(to)
 }
 
+/**
+ * The one status an order must be in to move to `target` (undefined: nothing moves there).
+ * Every status is reached from one status at most (a test holds the table to that), so a status
+ * change is a single compare-and-set: `UPDATE … WHERE status = <this>`.
+ */
+export function predecessorOf (target: OrderStatus): OrderStatus | undefined {
+  return ORDER_STATUSES.find(from => allowedNext[from].includes(target))
+}
+
 export function isFinalStatus (status: OrderStatus): boolean {
   return allowedNext[status].length === 0
 }

@@ -1,25 +1,17 @@
-import { createHash, randomUUID } from 'node:crypto'
-import { sql, type Kysely, type QueryCreator, type Selectable } from 'kysely'
-import { outboxRow, type OutboxMessage } from '@orders/outbox'
-import {
-  canTransition, DEFAULT_CURRENCY, EXCHANGES, orderTotal, ROUTING_KEYS,
-  type ChangeOrderStatusBody, type Order, type OrderCreatedV1, type OrderItem, type OrderStatus, type OrderStatusChangedV1
-} from '@orders/contracts'
+import { sql, type Kysely, type Selectable } from 'kysely'
+import { outboxHeaders } from '@orders/outbox'
+import { prepareQuery, type PreparedQuery } from '@orders/platform'
+import { canTransition, predecessorOf, type ChangeOrderStatusBody, type Order, type OrderStatus } from '@orders/contracts'
 import { ORDERS_SCHEMA, type OrdersDatabase, type OrdersTable } from './database.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 import { orderMetrics } from './order-metrics.ts'
 import { GracePeriodNotOverError, IdempotencyKeyReusedError, IllegalTransitionError, OrderNotFoundError } from './order-errors.ts'
+import {
+  changeStatusStatement, insertOrderStatement, newOrder, NEW_ORDER_VALUES, STATUS_CHANGE_VALUES, toOrder,
+  type CreateOrderInput, type NewOrderValues, type StatusChangeShape, type StatusChangeValues
+} from './order-statements.ts'
 
-export interface CreateOrderInput {
-  userId: string
-  items: OrderItem[]
-  /** ISO 4217, already checked (default: the contracts' DEFAULT_CURRENCY). */
-  currency?: string
-  /** The order's grace period: the processor takes it no earlier (ORDER_GRACE_PERIOD_MS; default 0). */
-  gracePeriodMs?: number
-  idempotencyKey?: string
-  requestId: string
-}
+export type { CreateOrderInput } from './order-statements.ts'
 
 export interface OrderRepositoryOptions {
   db: Kysely<OrdersDatabase>
@@ -27,14 +19,22 @@ export interface OrderRepositoryOptions {
   onOutboxCommitted: () => void
 }
 
-/** Orders and their outbox events; every write is one transaction with its event. */
+/**
+ * Orders and their outbox events; every write is one statement with its event. The statements
+ * of the order path are prepared once (built and compiled at construction, run with new values).
+ */
 export class OrderRepository {
   readonly #db: Kysely<OrdersDatabase>
   readonly #onOutboxCommitted: () => void
+  readonly #insertOrder: PreparedQuery<NewOrderValues, { id: string }>
+  readonly #selectOrder: PreparedQuery<{ id: string }, Selectable<OrdersTable>>
+  readonly #changeStatus = new Map<string, PreparedQuery<StatusChangeValues, Selectable<OrdersTable>>>()
 
   constructor (options: OrderRepositoryOptions) {
     this.#db = options.db.withSchema(ORDERS_SCHEMA)
     this.#onOutboxCommitted = options.onOutboxCommitted
+    this.#insertOrder = prepareQuery(NEW_ORDER_VALUES, values => insertOrderStatement(options.db, values))
+    this.#selectOrder = prepareQuery(['id'], values => this.#db.selectFrom('orders').selectAll().where('id', '=', values.id))
   }
 
   /**
@@ -44,8 +44,8 @@ export class OrderRepository {
    * (`created: false`); the same key with another body throws IdempotencyKeyReusedError.
    */
   async createWithOutbox (input: CreateOrderInput): Promise<{ order: Order, created: boolean }> {
-    const { order, requestHash, statement } = createOrderStatement(this.#db, input)
-    const stored = await statement.executeTakeFirst()
+    const { order, requestHash, values } = newOrder(input)
+    const { rows: [stored] } = await this.#insertOrder(this.#db, values)
     if (stored) {
       this.#onOutboxCommitted()
       orderMetrics.statusTransitions.inc({ from: 'none', to: 'new' })
@@ -63,7 +63,7 @@ export class OrderRepository {
 
   /** With `ownerId`, only that user's order: someone else's is not found, exactly like an unknown one. */
   async getById (id: string, options: { ownerId?: string } = {}): Promise<Order> {
-    const row = await this.#db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst()
+    const { rows: [row] } = await this.#selectOrder(this.#db, { id })
     if (!row || (options.ownerId !== undefined && row.user_id !== options.ownerId)) throw new OrderNotFoundError()
     return toOrder(row)
   }
@@ -95,137 +95,52 @@ export class OrderRepository {
   }
 
   /**
-   * Moves an order along the state machine and records `order_status_changed`, atomically.
-   * The write is a compare-and-set on the status that was read (`UPDATE … WHERE status = $read`,
-   * with the event inserted by the same statement), so the transition is decided by the row
-   * as it really is: of a cancel and the processor racing on one order, one write matches and
-   * the other matches nothing, reads the order again and is refused by the state machine.
-   * Two round trips, no lock held between them. With `ownerId`, only that user's order.
-   * Throws OrderNotFoundError or IllegalTransitionError.
+   * Moves an order along the state machine and records `order_status_changed`, atomically, in
+   * one statement: a compare-and-set on the one status the target can be reached from
+   * (`UPDATE … WHERE id = $1 AND status = <predecessor>`, and for `processing` the grace period's
+   * end, checked in the same WHERE), with the event inserted by the same statement from the row
+   * it changed. So the transition is decided by the row as it really is: of a cancel and the
+   * processor racing on one order, one write matches and the other matches nothing. Only then
+   * is the order read, once, to say why: 404, or 409 from the state machine or the grace period.
+   * With `ownerId`, only that user's order. Throws OrderNotFoundError, IllegalTransitionError
+   * or GracePeriodNotOverError.
    */
   async changeStatus (id: string, change: ChangeOrderStatusBody, requestId: string, options: { ownerId?: string } = {}): Promise<Order> {
+    const from = predecessorOf(change.status)
+    const ownerId = options.ownerId ?? null
+    const headers = outboxHeaders(requestId)
     // Each lost race means someone else moved the order on; the state machine has no cycles,
     // so this ends within a few rounds with a success, a 409 or a 404.
     for (;;) {
-      const current = await this.#db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst()
+      const now = new Date()
+      if (from !== undefined) {
+        const changeStatus = this.#changeStatusQuery({ to: change.status, from, ownerOnly: ownerId !== null })
+        const { rows: [changed] } = await changeStatus(this.#db, { id, ownerId, failureReason: change.failure_reason ?? null, changedAt: now, occurredAt: now.toISOString(), headers })
+        if (changed) {
+          this.#onOutboxCommitted()
+          orderMetrics.statusTransitions.inc({ from, to: change.status })
+          return toOrder(changed)
+        }
+      }
+
+      const { rows: [current] } = await this.#selectOrder(this.#db, { id })
       // Someone else's order is "not found", exactly like an unknown one.
       if (!current || (options.ownerId !== undefined && current.user_id !== options.ownerId)) throw new OrderNotFoundError()
       if (!canTransition(current.status, change.status)) throw new IllegalTransitionError(current.status, change.status)
-      // The grace period is the owner's: the processor defers the order until it ends, and this
-      // refusal keeps "a cancel inside the window always wins" true even if it did not.
-      if (change.status === 'processing' && Date.now() < current.cancellable_until.getTime()) throw new GracePeriodNotOverError(current.cancellable_until)
-
-      const now = new Date()
-      const order = toOrder({ ...current, status: change.status, failure_reason: change.failure_reason ?? null, updated_at: now })
-      const event: OrderStatusChangedV1 = {
-        type: 'order_status_changed', version: 1, occurred_at: order.updated_at, data: { order, previous_status: current.status }
-      }
-      const changed = await this.#db
-        .with('changed', db => db.updateTable('orders')
-          .set({ status: order.status, failure_reason: order.failure_reason, updated_at: now })
-          .where('id', '=', id)
-          .where('status', '=', current.status)
-          .returning('id'))
-        .with('event', db => insertEventFor(db, 'changed', { exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, payload: event, requestId }))
-        .selectFrom('changed').select('id')
-        .executeTakeFirst()
-      if (changed) {
-        this.#onOutboxCommitted()
-        orderMetrics.statusTransitions.inc({ from: current.status, to: order.status })
-        return order
-      }
+      if (change.status === 'processing' && now < current.cancellable_until) throw new GracePeriodNotOverError(current.cancellable_until)
+      // It reached the predecessor only after the write looked: try again.
     }
   }
-}
 
-/**
- * The statement that stores a new order with status `new` and its `order_created` event,
- * built but not run: the repository executes it, and `pnpm bench` turns the same statement
- * into its pgbench baseline, so the two cannot drift.
- */
-export function createOrderStatement (db: Kysely<OrdersDatabase>, input: CreateOrderInput) {
-  const currency = input.currency ?? DEFAULT_CURRENCY
-  const requestHash = input.idempotencyKey ? hashRequest(input.items, currency) : null
-  // The order is complete before it is stored (id and timestamps made here, in milliseconds
-  // like the column), so its event can be written by the same statement: one round trip,
-  // one implicit transaction, instead of BEGIN, two INSERTs and COMMIT.
-  const now = new Date()
-  const cancellableUntil = new Date(now.getTime() + (input.gracePeriodMs ?? 0))
-  const order: Order = {
-    id: randomUUID(),
-    user_id: input.userId,
-    status: 'new',
-    items: input.items,
-    currency,
-    total: orderTotal(input.items),
-    failure_reason: null,
-    cancellable_until: cancellableUntil.toISOString(),
-    created_at: now.toISOString(),
-    updated_at: now.toISOString()
+  /** The prepared statement of one kind of status change (a handful of kinds exist). */
+  #changeStatusQuery (shape: StatusChangeShape): PreparedQuery<StatusChangeValues, Selectable<OrdersTable>> {
+    const key = `${shape.from}>${shape.to}${shape.ownerOnly ? ' (owner)' : ''}`
+    let query = this.#changeStatus.get(key)
+    if (query === undefined) {
+      const names = STATUS_CHANGE_VALUES.filter(name => shape.ownerOnly || name !== 'ownerId')
+      query = prepareQuery(names, values => changeStatusStatement(this.#db, shape, values))
+      this.#changeStatus.set(key, query)
+    }
+    return query
   }
-  const event: OrderCreatedV1 = { type: 'order_created', version: 1, occurred_at: order.created_at, data: { order } }
-  const statement = db.withSchema(ORDERS_SCHEMA)
-    .with('inserted', db => db.insertInto('orders')
-      .values({
-        id: order.id,
-        user_id: order.user_id,
-        status: order.status,
-        items: JSON.stringify(order.items),
-        currency: order.currency,
-        total: order.total,
-        cancellable_until: cancellableUntil,
-        idempotency_key: input.idempotencyKey ?? null,
-        request_hash: requestHash,
-        created_at: now,
-        updated_at: now
-      })
-      // A concurrent request with the same key waits on the first one's row, then inserts
-      // nothing, and so writes no event either.
-      .onConflict(oc => oc.columns(['user_id', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing())
-      .returning('id'))
-    .with('event', db => insertEventFor(db, 'inserted', { exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderCreated, payload: event, requestId: input.requestId }))
-    .selectFrom('inserted').select('id')
-  return { order, requestHash, statement }
-}
-
-/**
- * The outbox INSERT of a CTE: one event row for each row of the CTE `source` (so none when
- * the change it announces did not happen), written by the same statement as the change.
- */
-// Typed loosely: kysely cannot express "any schema with a CTE named `source`" generically.
-function insertEventFor (db: QueryCreator<any>, source: string, message: OutboxMessage) {
-  const row = outboxRow(message)
-  return db.insertInto('outbox')
-    .expression(eb => eb.selectFrom(source).select([
-      eb.val(row.exchange).as('exchange'),
-      eb.val(row.routing_key).as('routing_key'),
-      sql<unknown>`${row.payload}::jsonb`.as('payload'),
-      sql<unknown>`${row.headers}::jsonb`.as('headers')
-    ]))
-    .columns(['exchange', 'routing_key', 'payload', 'headers'])
-}
-
-function toOrder (row: Selectable<OrdersTable>): Order {
-  return {
-    id: row.id,
-    user_id: row.user_id,
-    status: row.status,
-    items: row.items,
-    currency: row.currency,
-    total: row.total,
-    failure_reason: row.failure_reason,
-    cancellable_until: row.cancellable_until.toISOString(),
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString()
-  }
-}
-
-/**
- * Identifies a request body for Idempotency-Key replays (property order does not matter). The
- * currency counts only when it is not EUR, so the hashes stored before orders had a currency
- * (all EUR) still match a replay of the same request.
- */
-function hashRequest (items: OrderItem[], currency: string): string {
-  const lines = items.map(i => [i.sku, i.quantity, i.unit_price])
-  return createHash('sha256').update(JSON.stringify(currency === 'EUR' ? lines : [currency, lines])).digest('hex')
 }

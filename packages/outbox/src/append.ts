@@ -16,13 +16,18 @@ export interface OutboxMessage {
  * the state change, so the relay's publish and the consumers join the request's trace.
  */
 export function outboxRow (message: OutboxMessage): Insertable<OutboxTable> {
-  const headers: Record<string, string> = { ...traceHeaders(), ...(message.requestId ? { 'x-request-id': message.requestId } : {}) }
   return {
     exchange: message.exchange,
     routing_key: message.routingKey,
     payload: JSON.stringify(message.payload),
-    headers: JSON.stringify(headers)
+    headers: outboxHeaders(message.requestId)
   }
+}
+
+/** The `headers` column of an outbox row (JSON): the active trace context and the request id. */
+export function outboxHeaders (requestId?: string): string {
+  const headers: Record<string, string> = { ...traceHeaders(), ...(requestId ? { 'x-request-id': requestId } : {}) }
+  return JSON.stringify(headers)
 }
 
 /**

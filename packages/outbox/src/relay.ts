@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely'
+import type { Kysely, UpdateResult } from 'kysely'
 import { sql } from 'kysely'
 import type { Publisher } from 'rabbitmq-client'
-import { withPublishSpan, type Logger } from '@orders/platform'
+import { prepareQuery, withPublishSpan, type Logger, type PreparedQuery } from '@orders/platform'
 import type { OutboxDatabase } from './table.ts'
 import { relayMetrics } from './metrics.ts'
 
@@ -16,8 +16,14 @@ export interface OutboxRelayOptions {
   publisher: Publisher | (() => Publisher)
   /** How long a batch waits for its confirms before its rows go back to pending. */
   confirmTimeoutMs?: number
+  /**
+   * How long claimed rows stay leased to this relay: longer than a batch can take (the confirm
+   * timeout and a margin), so no other relay takes them meanwhile; a relay that died holding
+   * them leaves them to the others after this.
+   */
+  leaseMs?: number
   log: Logger
-  /** Rows taken per transaction; one confirm wait covers the whole batch. */
+  /** Rows taken per batch; one confirm wait covers the whole batch. */
   batchSize?: number
   /** The safety net: how often to look for rows nobody woke us for (a crashed writer's). */
   pollIntervalMs?: number
@@ -38,17 +44,25 @@ class ConfirmTimeout extends Error {
 
 // Deletes go in slices so a large backlog never holds long locks or one huge transaction.
 const CLEANUP_BATCH = 5_000
+// Past the confirm timeout, the time to mark a confirmed batch (a busy database, a GC pause).
+const LEASE_MARGIN_MS = 5_000
+
+interface ClaimedRow { id: string, exchange: string, routing_key: string, payload: unknown, headers: Record<string, string>, position: string }
 
 /**
  * Publishes outbox rows to RabbitMQ, oldest first, and marks them published only after the
- * broker confirmed them. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so any number of
- * relays (one in each service process, plus the standalone relay) share the table without
- * publishing one row twice; a relay that dies mid-batch leaves its rows to the next one
- * (at-least-once: consumers recognise the `messageId`).
+ * broker confirmed them. A batch is two statements and no transaction held open: one UPDATE
+ * claims pending rows and leases them to this relay (`leased_until`), the rows are published,
+ * and one UPDATE marks them published. Claims use `FOR UPDATE SKIP LOCKED` and skip leased
+ * rows, so any number of relays (one in each service process, plus the standalone relay)
+ * share the table without publishing one row twice; a relay that dies mid-batch leaves its
+ * rows to the others once their lease has run out (at-least-once: consumers recognise the
+ * `messageId`).
  *
  * Wake-up: the writer calls `wake()` right after its commit, in-process, which costs the
- * database nothing (a NOTIFY inside every order transaction serialises commits); polling
- * every `pollIntervalMs` catches rows whose writer died before it could wake anyone.
+ * database nothing (a NOTIFY inside every order transaction serialises commits); wake-ups that
+ * come while a batch is out are served together by the next batch. Polling every
+ * `pollIntervalMs` catches rows whose writer died before it could wake anyone.
  */
 export class OutboxRelay {
   readonly #db: Kysely<OutboxDatabase>
@@ -56,11 +70,16 @@ export class OutboxRelay {
   readonly #createPublisher: (() => Publisher) | undefined
   #publisher: Publisher
   readonly #confirmTimeoutMs: number
+  readonly #leaseMs: number
   readonly #log: Logger
   readonly #batchSize: number
   readonly #pollIntervalMs: number
   readonly #retentionMs: number
   readonly #cleanupIntervalMs: number
+  // Prepared once: kysely would otherwise build and compile them for every batch.
+  readonly #claimPending: PreparedQuery<{ leaseMs: number, batchSize: number }, ClaimedRow>
+  readonly #markPublished: PreparedQuery<{ ids: string[] }, UpdateResult>
+  readonly #handBack: PreparedQuery<{ ids: string[] }, UpdateResult>
   #lastCleanupAt = 0
   #running: Promise<void> | undefined
   #stopping = false
@@ -73,11 +92,21 @@ export class OutboxRelay {
     this.#createPublisher = typeof options.publisher === 'function' ? options.publisher : undefined
     this.#publisher = typeof options.publisher === 'function' ? options.publisher() : options.publisher
     this.#confirmTimeoutMs = options.confirmTimeoutMs ?? 10_000
+    this.#leaseMs = options.leaseMs ?? this.#confirmTimeoutMs + LEASE_MARGIN_MS
     this.#log = options.log
     this.#batchSize = options.batchSize ?? 200
     this.#pollIntervalMs = options.pollIntervalMs ?? 1_000
     this.#retentionMs = options.retentionMs ?? 10 * 60_000
     this.#cleanupIntervalMs = options.cleanupIntervalMs ?? 60_000
+    const outbox = this.#db.withSchema(this.#schema)
+    this.#claimPending = prepareQuery(['leaseMs', 'batchSize'], values => claimStatement(outbox, values))
+    this.#markPublished = prepareQuery(['ids'], values => outbox.updateTable('outbox')
+      .set({ published_at: sql<Date>`now()` as unknown as Date, leased_until: null })
+      .where('id', '=', sql<string>`any(${values.ids}::uuid[])`))
+    this.#handBack = prepareQuery(['ids'], values => outbox.updateTable('outbox')
+      .set({ leased_until: null })
+      .where('id', '=', sql<string>`any(${values.ids}::uuid[])`)
+      .where('published_at', 'is', null))
   }
 
   /** Deletes published rows older than the retention; returns how many. */
@@ -97,28 +126,18 @@ export class OutboxRelay {
 
   /** Publishes one batch of pending rows; returns how many were published. */
   async publishPending (): Promise<number> {
-    return await this.#db.transaction().execute(async trx => {
-      // Claim and mark in one statement (three round trips a batch: BEGIN, this, COMMIT). The
-      // mark only counts once the transaction commits, after the broker confirmed every
-      // message; until then the rows stay locked, and other relays skip them.
-      const claimed = await trx.withSchema(this.#schema).updateTable('outbox')
-        .set({ published_at: sql<Date>`now()` as unknown as Date })
-        .where('id', 'in', eb => eb.selectFrom('outbox').select('id')
-          .where('published_at', 'is', null)
-          .orderBy('created_at')
-          .limit(this.#batchSize)
-          .forUpdate()
-          .skipLocked())
-        // created_at to the microsecond, fixed width, so strings sort like the times.
-        .returning(['id', 'exchange', 'routing_key', 'payload', 'headers', sql<string>`to_char(created_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS')`.as('position')])
-        .execute()
-      if (claimed.length === 0) return 0
-      // UPDATE … RETURNING has no order of its own: publish oldest first.
-      const rows = claimed.sort((a, b) => a.position < b.position ? -1 : a.position > b.position ? 1 : 0)
-      // All sends go out at once; each resolves on the broker's confirm. A failure (a NACK, a
-      // lost connection, no confirm within confirmTimeoutMs) rolls the transaction back, so
-      // every row of the batch stays pending and is published again (consumers deduplicate).
-      const confirmed = relayMetrics.publishDuration.startTimer({ schema: this.#schema })
+    // The oldest pending rows nobody holds, leased to this relay until they are marked
+    // published, handed back, or the lease runs out.
+    const { rows: claimed } = await this.#claimPending(this.#db, { leaseMs: this.#leaseMs, batchSize: this.#batchSize })
+    if (claimed.length === 0) return 0
+    // UPDATE … RETURNING has no order of its own: publish oldest first.
+    const rows = claimed.sort((a, b) => a.position < b.position ? -1 : a.position > b.position ? 1 : 0)
+    const ids = rows.map(row => row.id)
+    // All sends go out at once; each resolves on the broker's confirm. A failure (a NACK, a
+    // lost connection, no confirm within confirmTimeoutMs) hands every row of the batch back
+    // to pending, so it is published again (consumers deduplicate).
+    const confirmed = relayMetrics.publishDuration.startTimer({ schema: this.#schema })
+    try {
       // Each publish is a span in the trace of the request that wrote its row (until its confirm).
       await this.#sendConfirmed(rows.map(row => async (publisher: Publisher) => {
         await withPublishSpan(row.headers, { exchange: row.exchange, routingKey: row.routing_key, messageId: row.id }, async headers => {
@@ -133,11 +152,16 @@ export class OutboxRelay {
           }, row.payload)
         })
       }))
-      confirmed()
-      relayMetrics.published.inc({ schema: this.#schema }, rows.length)
-      this.#log.debug({ count: rows.length, schema: this.#schema }, 'outbox rows published')
-      return rows.length
-    })
+    } catch (err) {
+      // Without this the rows would go out again only when their lease runs out.
+      await this.#handBack(this.#db, { ids }).catch(releaseErr => { this.#log.warn({ err: releaseErr, schema: this.#schema }, 'could not hand a failed batch back; its lease runs out instead') })
+      throw err
+    }
+    confirmed()
+    await this.#markPublished(this.#db, { ids })
+    relayMetrics.published.inc({ schema: this.#schema }, rows.length)
+    this.#log.debug({ count: rows.length, schema: this.#schema }, 'outbox rows published')
+    return rows.length
   }
 
   /** Runs every send on the current publisher and waits for all confirms, at most confirmTimeoutMs. */
@@ -226,8 +250,24 @@ export class OutboxRelay {
     await new Promise<void>(resolve => {
       const timer = setTimeout(done, ms)
       function done (): void { clearTimeout(timer); resolve() }
-      this.#wakeUp = done
+      // Commits that complete in the same turn of the event loop are served by one batch.
+      this.#wakeUp = () => { setImmediate(done) }
     })
     this.#wakeUp = undefined
   }
+}
+
+/** One statement (its own transaction: its locks last only while it runs) that claims and leases a batch. */
+function claimStatement (outbox: Kysely<OutboxDatabase>, values: { leaseMs: number, batchSize: number }) {
+  return outbox.updateTable('outbox')
+    .set({ leased_until: sql<Date>`now() + ${values.leaseMs} * interval '1 millisecond'` as unknown as Date })
+    .where('id', 'in', eb => eb.selectFrom('outbox').select('id')
+      .where('published_at', 'is', null)
+      .where(eb => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<', sql<Date>`now()` as unknown as Date)]))
+      .orderBy('created_at')
+      .limit(values.batchSize)
+      .forUpdate()
+      .skipLocked())
+    // created_at to the microsecond, fixed width, so strings sort like the times.
+    .returning(['id', 'exchange', 'routing_key', 'payload', 'headers', sql<string>`to_char(created_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS')`.as('position')])
 }

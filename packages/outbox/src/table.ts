@@ -2,8 +2,9 @@ import { sql, type ColumnType, type Generated, type Kysely } from 'kysely'
 
 /**
  * The outbox table, the same shape in every service's own schema. A row is written in the
- * same transaction as the state change it announces; the relay sets `published_at` once the
- * broker confirmed the message, and deletes published rows once their retention has passed.
+ * same transaction as the state change it announces; a relay leases it (`leased_until`) while
+ * it publishes, sets `published_at` once the broker confirmed the message, and deletes
+ * published rows once their retention has passed.
  */
 export interface OutboxTable {
   /** Also the AMQP `messageId`, so consumers can recognise a redelivery. */
@@ -15,6 +16,8 @@ export interface OutboxTable {
   headers: ColumnType<Record<string, string>, string, string>
   created_at: ColumnType<Date, never, never>
   published_at: ColumnType<Date | null, never, Date>
+  /** While a relay publishes the row, no other takes it; a crashed relay's lease runs out. */
+  leased_until: ColumnType<Date | null, never, Date | null>
 }
 
 export interface OutboxDatabase { outbox: OutboxTable }
@@ -42,6 +45,15 @@ export async function createOutboxPublishedIndex (db: Kysely<any>, schema: strin
   await db.schema.withSchema(schema).createIndex('outbox_published_idx')
     .on('outbox').column('published_at').where(sql.ref('published_at'), 'is not', null)
     .execute()
+}
+
+/** The relays' lease on the rows they are publishing (claim, publish, mark: no open transaction). */
+export async function addOutboxLease (db: Kysely<any>, schema: string): Promise<void> {
+  await db.schema.withSchema(schema).alterTable('outbox').addColumn('leased_until', 'timestamptz').execute()
+}
+
+export async function dropOutboxLease (db: Kysely<any>, schema: string): Promise<void> {
+  await db.schema.withSchema(schema).alterTable('outbox').dropColumn('leased_until').execute()
 }
 
 export async function dropOutboxPublishedIndex (db: Kysely<any>, schema: string): Promise<void> {

@@ -8,6 +8,7 @@
 import t from 'tap'
 import { AMQPError, Connection, type Publisher } from 'rabbitmq-client'
 import pino from 'pino'
+import { sql } from 'kysely'
 import { createEventPublisher } from '@orders/platform'
 import { createTestDatabase, createTestVhost } from '@orders/test-support'
 import { appendToOutbox, OutboxRelay } from '@orders/outbox'
@@ -85,6 +86,31 @@ t.test('a failing publisher is replaced, and its rows go out on the new one', as
     t.ok(silent.closed)
     t.equal(await relay.publishPending(), 2)
     t.equal(created.length, 2)
+  })
+
+  t.test('rows leased by a relay that hangs (or died) mid-batch are not held in a transaction, and go to another relay once the lease runs out', async t => {
+    await append(3)
+    let claimed: () => void = () => {}
+    const sending = new Promise<void>(resolve => { claimed = resolve })
+    // Its sends start once its claim has returned; their confirms never come.
+    const hanging = failingPublisher(async () => { claimed(); await new Promise<void>(() => {}) })
+    const stuck = new OutboxRelay({ db, schema: SCHEMA, log, publisher: hanging, confirmTimeoutMs: 1_000, leaseMs: 500 })
+    const stuckBatch = stuck.publishPending()
+    await sending
+    const publisher = createEventPublisher(broker)
+    realPublishers.push(publisher)
+    const other = new OutboxRelay({ db, schema: SCHEMA, log, publisher })
+    t.equal(await other.publishPending(), 0, 'another relay leaves leased rows alone')
+    const { rows: [lease] } = await sql<{ ms: number }>`select extract(epoch from max(leased_until) - now()) * 1000 as ms from orders.outbox where published_at is null`.execute(db)
+    t.ok(lease!.ms > 0 && lease!.ms <= 500, `leased for leaseMs (${Math.round(lease!.ms)} ms left)`)
+    const locked = await sql`select id from orders.outbox where published_at is null for update nowait`.execute(db).then(() => false, () => true)
+    t.notOk(locked, 'no transaction holds them while the stuck relay waits for its confirms')
+    // As if leaseMs had passed (the relay that held them crashed, or is stuck).
+    await sql`update orders.outbox set leased_until = now() - interval '1 millisecond' where published_at is null`.execute(db)
+    t.equal(await other.publishPending(), 3, 'once the lease has run out, another relay publishes them')
+    t.equal(await pending(), 0)
+    await t.rejects(stuckBatch, { code: 'CONFIRM_TIMEOUT' })
+    t.equal(await pending(), 0, 'the stuck relay giving up later hands back nothing that was published')
   })
 
   t.test('a relay given a publisher (not a function) keeps it after a NACK, and its rows stay pending', async t => {

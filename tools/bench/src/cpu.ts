@@ -114,6 +114,17 @@ export function createProcessLabeller (options: { ports: SystemPorts, databaseNa
   }
 }
 
+/**
+ * Labels of work that is not the platform's: the bench itself (the load generator), pgbench,
+ * other people's databases, HAProxies, Node processes and everything else on the shared machine.
+ * What is left (the services, PostgreSQL for this database and its background work, RabbitMQ,
+ * this system's HAProxy) is what an order costs. RabbitMQ is one server for every vhost on the
+ * machine, so its figure includes other people's traffic while they test.
+ */
+export function isPlatformLabel (label: string): boolean {
+  return !/^other|\(other databases\)|\(another one\)|^bench|^pgbench|^before/.test(label)
+}
+
 function labelByCommand (pid: number, databaseNames: ReadonlySet<string>): string {
   const cmdline = readText(`/proc/${pid}/cmdline`).split('\0').filter(Boolean)
   const comm = readText(`/proc/${pid}/comm`).trim()

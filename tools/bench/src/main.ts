@@ -20,11 +20,15 @@ import { getOrderScenario, listOrdersScenario, loginScenario, measureHttp, postO
 import { runCreateOrderBaseline } from './pgbench.ts'
 import { measurePipeline } from './pipeline.ts'
 import { checkTargets, formatConsoleReport, writeReports, type BenchResult, type Cost } from './report.ts'
+import { measureCreatePath } from './create-path.ts'
+import { cpuPerCreateRequest, cpuPerPipelineOrder } from './cpu-budgets.ts'
 
 const USERS = 4
 // GET /orders?limit=20 needs a full page per user.
 const ORDERS_PER_USER = 20
 const SETTLE_TIMEOUT_MS = 30_000
+// The create path leaves every order it took for the processor: seconds of work at its rate.
+const CREATE_PATH_DRAIN_TIMEOUT_MS = 90_000
 // The whole run, whatever happens (a full run takes about five minutes).
 const HARD_LIMIT_MS = 15 * 60_000
 
@@ -133,17 +137,27 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
     await settle(target.db, users, notes)
   }
 
+  let createPath: BenchResult['createPath'] = null
   if (run.has('post')) {
-    // Last, because every order it creates is then processed: a backlog that would disturb
-    // any measurement after it.
+    // After the others: its backlog (every order it created) is processed once it is over.
+    const scenario = postOrdersScenario(target.gatewayUrl, users)
+    log(`${scenario.name}${target.processor ? ' with the order-processor stopped' : ''}: ${options.connections} connections, ${options.durationS} s`)
     const postStart = new Date()
-    await measureScenario(postOrdersScenario(target.gatewayUrl, users))
-    const progress = await orderProgress(target.db, users, postStart)
-    notes.push(`of the ${progress.total} orders POST /orders created, ${progress.final} were already final when it ended (the pipeline works beside it and takes CPU from it); ` +
-      (target.startedHere ? 'the rest were dropped with the system' : 'the running system is still working off the rest'))
+    createPath = await measureCreatePath({
+      processor: target.processor,
+      measure: async () => await measured(async () => await measureHttp(scenario, duration)),
+      drain: async () => { await settle(target.db, users, notes, CREATE_PATH_DRAIN_TIMEOUT_MS) },
+      log
+    })
+    log(`  ${Math.round(createPath.rps)} req/s, p50 ${createPath.p50Ms} ms, p99 ${createPath.p99Ms} ms, ${createPath.non2xx} non-2xx, ${createPath.errors} errors`)
+    if (!createPath.processorStopped) {
+      const progress = await orderProgress(target.db, users, postStart)
+      notes.push(`measured a running system, whose processor the bench cannot stop: of the ${progress.total} orders POST /orders created, ${progress.final} were already final when it ended (the pipeline worked beside it), so its CPU is no create-path figure`)
+    }
   }
 
-  const partial = { baseline, http, pipeline: pipelineFigures }
+  const cpuPer = { createRequest: cpuPerCreateRequest(createPath), pipelineOrder: cpuPerPipelineOrder(pipelineFigures) }
+  const partial = { baseline, http, createPath, pipeline: pipelineFigures, cpuPer }
   return {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -157,13 +171,13 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
 }
 
 /** Waits (bounded) until none of the bench users' orders is still on its way, so the next measurement starts on a quiet system. */
-async function settle (db: Kysely<any>, users: BenchUser[], notes: string[]): Promise<void> {
-  const deadline = Date.now() + SETTLE_TIMEOUT_MS
+async function settle (db: Kysely<any>, users: BenchUser[], notes: string[], timeoutMs = SETTLE_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs
   for (;;) {
     const open = await openOrders(db, users)
     if (open === 0) return
     if (Date.now() > deadline) {
-      notes.push(`${open} orders were still not final ${SETTLE_TIMEOUT_MS / 1000} s after a phase; the next measurement shared the machine with their processing`)
+      notes.push(`${open} orders were still not final ${timeoutMs / 1000} s after a phase; the next measurement shared the machine with their processing`)
       return
     }
     await sleep(250)

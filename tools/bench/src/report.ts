@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { CpuReport } from './cpu.ts'
+import { checkCpuBudgets, formatCpuPerUnit, type CpuPerUnit } from './cpu-budgets.ts'
+import type { CreatePathFigures } from './create-path.ts'
 import type { HttpFigures } from './http-load.ts'
 import type { BaselineFigures } from './pgbench.ts'
 import type { PipelineFigures } from './pipeline.ts'
@@ -19,13 +21,20 @@ export interface BenchResult {
   /** One second before any load: how busy the shared machine already was. */
   idleCpu: CpuReport
   baseline: (BaselineFigures & Cost) | null
+  /** GET /orders/{id}, GET /orders?limit=20, POST /login. */
   http: Array<HttpFigures & Cost>
+  /** POST /orders, with the processor stopped when the bench started the system. */
+  createPath: CreatePathFigures | null
   pipeline: PipelineFigures | null
+  /** CPU of the platform's processes per create request and per pipeline order (the budgets). */
+  cpuPer: { createRequest: CpuPerUnit | null, pipelineOrder: CpuPerUnit | null }
   targets: TargetCheck[]
   notes: string[]
 }
 
 export interface TargetCheck {
+  /** Stable, for code that looks one up: 'post-ratio', 'pipeline-ratio', 'latency', 'create-cpu', 'pipeline-cpu', … */
+  key: string
   name: string
   value: number | null
   comparison: '≥' | '≤'
@@ -35,18 +44,21 @@ export interface TargetCheck {
   pass: boolean | null
 }
 
-/** The issue's targets, as same-run ratios (never absolute numbers across runs). */
-export function checkTargets (result: Pick<BenchResult, 'baseline' | 'http' | 'pipeline'>): TargetCheck[] {
+/**
+ * The issue's targets: same-run ratios (never absolute numbers across runs) and CPU per request
+ * or order (what a shared machine distorts least).
+ */
+export function checkTargets (result: Pick<BenchResult, 'baseline' | 'createPath' | 'pipeline' | 'cpuPer'>): TargetCheck[] {
   const tps = result.baseline?.tps
-  const post = result.http.find(h => h.name === 'POST /orders')
   const ratio = (value: number | undefined) => value === undefined || !tps ? null : round(value / tps, 3)
-  const check = (name: string, value: number | null, comparison: '≥' | '≤', target: number, unit: string): TargetCheck => ({
-    name, value, comparison, target, unit, pass: value === null ? null : comparison === '≥' ? value >= target : value <= target
+  const check = (key: string, name: string, value: number | null, comparison: '≥' | '≤', target: number, unit: string): TargetCheck => ({
+    key, name, value, comparison, target, unit, pass: value === null ? null : comparison === '≥' ? value >= target : value <= target
   })
   return [
-    check('POST /orders 2xx/s ÷ pgbench tps', ratio(post?.okRps), '≥', 0.35, '×'),
-    check('pipeline sustainable orders/s ÷ pgbench tps', ratio(result.pipeline?.sustainableRate), '≥', 0.1, '×'),
-    check('pipeline p99, create → completed, at half the sustainable rate', result.pipeline?.atHalfRate?.p99Ms ?? null, '≤', 50, 'ms')
+    check('post-ratio', 'POST /orders 2xx/s ÷ pgbench tps', ratio(result.createPath?.okRps), '≥', 0.35, '×'),
+    check('pipeline-ratio', 'pipeline sustainable orders/s ÷ pgbench tps', ratio(result.pipeline?.sustainableRate), '≥', 0.1, '×'),
+    check('latency', 'pipeline p99, create → completed, at half the sustainable rate', result.pipeline?.atHalfRate?.p99Ms ?? null, '≤', 50, 'ms'),
+    ...checkCpuBudgets(result.cpuPer.createRequest, result.cpuPer.pipelineOrder)
   ]
 }
 
@@ -63,20 +75,21 @@ interface Row {
 
 const dash = '—'
 const ms = (value: number | undefined) => value === undefined || !Number.isFinite(value) ? dash : String(round(value, 1))
-const verdict = (check: TargetCheck | undefined) => !check ? '' : `${check.comparison} ${check.target}${check.unit === 'ms' ? ' ms' : ''}: ${check.pass === null ? 'n/a' : check.pass ? 'PASS' : 'FAIL'}`
+const passOrFail = (check: TargetCheck) => check.pass === null ? 'n/a' : check.pass ? 'PASS' : 'FAIL'
+const verdict = (check: TargetCheck | undefined) => !check ? '' : `${check.comparison} ${check.target}${check.unit === 'ms' ? ' ms' : ''}: ${passOrFail(check)}`
+const target = (result: BenchResult, key: string) => result.targets.find(check => check.key === key)
 
 function rows (result: BenchResult): Row[] {
   const tps = result.baseline?.tps
   const ratio = (value: number) => tps ? `${round(value / tps, 3)}` : dash
-  const [postTarget, pipelineTarget, latencyTarget] = result.targets
   const out: Row[] = []
   if (result.baseline) {
     const b = result.baseline
     out.push({ measurement: `pgbench create-order statement, ${b.clients} clients`, throughput: `${Math.round(b.tps)} tps`, p50: dash, p95: dash, p99: `avg ${ms(b.latencyAverageMs)}`, failures: `${b.failed} failed`, ratio: '1', target: '' })
   }
-  for (const name of ['POST /orders', 'GET /orders/{id}', 'GET /orders?limit=20', 'POST /login']) {
-    const h = result.http.find(f => f.name === name)
-    if (!h) continue
+  const create = result.createPath
+  const measured = [...(create ? [{ ...create, name: `${create.name}${create.processorStopped ? ' (processor stopped)' : ''}` }] : []), ...result.http]
+  for (const h of measured) {
     out.push({
       measurement: `${h.name}, ${h.connections} conns`,
       throughput: `${Math.round(h.rps)} req/s`,
@@ -85,16 +98,16 @@ function rows (result: BenchResult): Row[] {
       p99: ms(h.p99Ms),
       failures: `${h.non2xx} non-2xx, ${h.errors} errors`,
       ratio: ratio(h.okRps),
-      target: name === 'POST /orders' ? verdict(postTarget) : ''
+      target: h.name.startsWith('POST /orders') ? verdict(target(result, 'post-ratio')) : ''
     })
   }
   const p = result.pipeline
   if (p) {
     const capped = p.cappedByMaxRate ? ' (capped by --max-rate)' : ''
-    out.push({ measurement: 'pipeline: sustainable rate', throughput: `${p.sustainableRate} orders/s${capped}`, p50: dash, p95: dash, p99: dash, failures: '', ratio: ratio(p.sustainableRate), target: verdict(pipelineTarget) })
+    out.push({ measurement: 'pipeline: sustainable rate', throughput: `${p.sustainableRate} orders/s${capped}`, p50: dash, p95: dash, p99: dash, failures: '', ratio: ratio(p.sustainableRate), target: verdict(target(result, 'pipeline-ratio')) })
     const half = p.atHalfRate
     if (half) {
-      out.push({ measurement: `pipeline at half rate, create → completed`, throughput: `${half.rate} orders/s offered`, p50: ms(half.p50Ms), p95: ms(half.p95Ms), p99: ms(half.p99Ms), failures: `${half.rejected} refused, ${half.neverCompleted} never completed`, ratio: '', target: verdict(latencyTarget) })
+      out.push({ measurement: `pipeline at half rate, create → completed`, throughput: `${half.rate} orders/s offered`, p50: ms(half.p50Ms), p95: ms(half.p95Ms), p99: ms(half.p99Ms), failures: `${half.rejected} refused, ${half.neverCompleted} never completed`, ratio: '', target: verdict(target(result, 'latency')) })
     }
   }
   return out
@@ -114,6 +127,9 @@ export function formatConsoleReport (result: BenchResult): string {
   const cores = result.idleCpu.cores
   out.push('', 'CPU while each ran (% of one core; the machine has ' + `${cores} cores = ${cores * 100} %):`)
   for (const [name, cpu, requests] of cpuByMeasurement(result)) out.push(`  ${name}: ${formatCpu(cpu, requests)}`)
+  out.push('', 'CPU of the platform per request or order (ms; every process but the bench and other people\'s):')
+  for (const line of cpuPerUnitLines(result)) out.push(`  ${line}`)
+  out.push('', 'Targets:', ...result.targets.map(check => `  ${passOrFail(check).padEnd(4)}  ${formatCheck(check)}`))
   if (result.notes.length > 0) out.push('', ...result.notes.map(note => `note: ${note}`))
   return out.join('\n')
 }
@@ -122,6 +138,7 @@ export function formatConsoleReport (result: BenchResult): string {
 function cpuByMeasurement (result: BenchResult): Array<[string, CpuReport, number]> {
   const list: Array<[string, CpuReport, number]> = [['before any load (1 s)', result.idleCpu, 0]]
   if (result.baseline) list.push(['pgbench', result.baseline.cpu, result.baseline.transactions])
+  if (result.createPath) list.push([`POST /orders${result.createPath.processorStopped ? ' (processor stopped)' : ''}`, result.createPath.cpu, result.createPath.requests])
   for (const h of result.http) list.push([h.name, h.cpu, h.requests])
   const p = result.pipeline
   if (p) {
@@ -132,6 +149,17 @@ function cpuByMeasurement (result: BenchResult): Array<[string, CpuReport, numbe
     if (p.atHalfRate) list.push([`pipeline at ${p.atHalfRate.rate} orders/s (half rate)`, p.atHalfRate.cpu, p.atHalfRate.sent])
   }
   return list
+}
+
+function cpuPerUnitLines (result: BenchResult): string[] {
+  const units = [result.cpuPer.createRequest, result.cpuPer.pipelineOrder].filter(unit => unit !== null)
+  if (units.length === 0) return ['(not measured: the create path needs a system the bench started, the pipeline a sustained step)']
+  return units.map(unit => `${unit.what}: ${formatCpuPerUnit(unit)}`)
+}
+
+function formatCheck (check: TargetCheck): string {
+  const value = check.value === null ? 'not measured' : `${check.value}${check.unit === 'ms' ? ' ms' : ''}`
+  return `${check.name}: ${value} (target ${check.comparison} ${check.target}${check.unit === 'ms' ? ' ms' : ''})`
 }
 
 /**
@@ -166,6 +194,9 @@ export function formatMarkdownReport (result: BenchResult): string {
     ''
   ]
   for (const [name, cpu, requests] of cpuByMeasurement(result)) out.push(`- **${name}**: ${formatCpu(cpu, requests)}`)
+  out.push('', '## CPU of the platform per request or order', '', 'ms of CPU, every process but the bench and other people\'s (RabbitMQ serves every vhost on the machine).', '')
+  for (const line of cpuPerUnitLines(result)) out.push(`- ${line}`)
+  out.push('', '## Targets', '', ...result.targets.map(check => `- **${passOrFail(check)}** ${formatCheck(check)}`))
 
   if (result.pipeline) {
     out.push('', '## Pipeline steps', '',

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely'
 import { createDatabase } from '@orders/platform'
 import { DEFAULT_PORTS, type SystemPorts } from '@orders/system'
 import { startIsolatedSystem } from '@orders/system'
+import type { ProcessorControl } from './create-path.ts'
 
 /** The system under measurement: one that was already running, or one started for the run. */
 export interface BenchTarget {
@@ -15,6 +16,8 @@ export interface BenchTarget {
   /** True when this run started the system (PROCESSING_DELAY_MS=0, LOG_LEVEL=warn). */
   startedHere: boolean
   ports: SystemPorts
+  /** Stops and starts the order-processor of a started system (the create path is measured without it). */
+  processor?: ProcessorControl
   /** The last output lines of a started system's processes, for error messages. */
   lastLogLines: () => string[]
   /** Stops what this run started and drops its database and vhost; nothing for a running system. */
@@ -78,12 +81,14 @@ export async function connectOrStartSystem (options: {
       onLog: (source, line) => { lines[next] = `${source.padEnd(16)} ${line}`; next = (next + 1) % KEPT_LOG_LINES }
     })
     options.log(`started: gateway on ${system.gatewayUrl}, database ${database.name}, vhost ${vhost.name}`)
+    const processor = system.processes.get('order-processor')!
     return {
       gatewayUrl: system.gatewayUrl,
       databaseUrl: database.url,
       db: database.db,
       startedHere: true,
       ports: system.ports,
+      processor: { stop: async () => { await processor.stop() }, start: async () => { await processor.restart() } },
       lastLogLines,
       stop: async () => { await stop().catch(err => { options.log((err as Error).message) }) }
     }

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer } from 'rabbitmq-client'
 import { withConsumeSpan, type Logger } from '@orders/platform'
-import { processorTopology, retryAttemptOf, DEAD_LETTER_REASONS, type OrderCreatedV1 } from '@orders/contracts'
+import { processorTopology, retryAttemptOf, DEAD_LETTER_REASONS } from '@orders/contracts'
 import { TransientOrderServiceError } from '../order-service-client.ts'
 import type { ProcessingOutcome } from '../rules/process-order.ts'
-import { decodeOrderCreated } from './order-created-message.ts'
+import { decodeOrderCreated, type ProcessedOrderCreated } from './order-created-message.ts'
 import { classifyError, routeFailedMessage, type Failure, type PublishConfirmed } from './failed-messages.ts'
 import { deferUntilGraceEnds, graceRemainingMs } from './grace-period.ts'
 import { processorMetrics } from './metrics.ts'
@@ -21,7 +21,7 @@ export interface OrderCreatedConsumerOptions {
   /** Messages held unacknowledged, and worked on, at once. */
   prefetch: number
   /** Runs the rules for one valid event. A thrown error is a failed attempt (see failed-messages.ts). */
-  processEvent: (event: OrderCreatedV1, message: MessageContext) => Promise<ProcessingOutcome>
+  processEvent: (event: ProcessedOrderCreated, message: MessageContext) => Promise<ProcessingOutcome>
   /** Publishes a failed delivery's copy to a delay queue or the dead-letter queue, with confirms. */
   publishConfirmed: PublishConfirmed
   /** The delay before each retry; after the last, the dead-letter queue. */

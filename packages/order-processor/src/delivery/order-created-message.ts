@@ -1,6 +1,26 @@
 import { randomUUID } from 'node:crypto'
-import { Value } from '@sinclair/typebox/value'
-import { OrderCreatedV1 } from '@orders/contracts'
+import { Type, type Static } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { EventOrder, OrderCreatedV1 } from '@orders/contracts'
+
+/**
+ * What the processor reads of an `order_created` v1 event, and all it checks. The trust boundary
+ * is the broker: only the order-service's relay publishes `order_created` (from its outbox rows,
+ * written by typed code from an order it validated at its HTTP edge, against the contract its
+ * tests check), and the processor's own retry, grace and dead-letter queues carry copies of
+ * those. So the event is not validated whole on every delivery; what the rules act on (the
+ * order's id, total and grace period) is checked, because a wrong value there would charge or
+ * change the wrong thing, and anything else fails the message into the dead-letter queue
+ * instead of the rules.
+ */
+const ProcessedOrderCreated = Type.Object({
+  type: OrderCreatedV1.properties.type,
+  version: OrderCreatedV1.properties.version,
+  data: Type.Object({ order: Type.Pick(EventOrder, ['id', 'total', 'cancellable_until']) })
+})
+export type ProcessedOrderCreated = Static<typeof ProcessedOrderCreated>
+// Compiled once: a check is a few property reads, not a walk of the schema.
+const processedOrderCreated = TypeCompiler.Compile(ProcessedOrderCreated)
 
 /** The parts of an AMQP delivery this module reads (rabbitmq-client's AsyncMessage has them). */
 export interface OrderCreatedDelivery {
@@ -11,7 +31,7 @@ export interface OrderCreatedDelivery {
 }
 
 export type DecodedOrderCreated =
-  | { valid: true, event: OrderCreatedV1, orderId: string, requestId: string }
+  | { valid: true, event: ProcessedOrderCreated, orderId: string, requestId: string }
   /** `orderId` when the body got far enough to name one, so the error log can. */
   | { valid: false, reason: string, orderId: string | undefined, requestId: string }
 
@@ -31,8 +51,8 @@ export function decodeOrderCreated (delivery: OrderCreatedDelivery): DecodedOrde
   const parsed = parseBody(delivery.body)
   if (!parsed.ok) return { valid: false, reason: parsed.reason, orderId: undefined, requestId }
   const orderId = orderIdIn(parsed.value)
-  if (!Value.Check(OrderCreatedV1, parsed.value)) {
-    const first = Value.Errors(OrderCreatedV1, parsed.value).First()
+  if (!processedOrderCreated.Check(parsed.value)) {
+    const first = processedOrderCreated.Errors(parsed.value).First()
     const reason = first ? `not an order_created v1 event: ${first.path || '/'} ${first.message}` : 'not an order_created v1 event'
     return { valid: false, reason, orderId, requestId }
   }

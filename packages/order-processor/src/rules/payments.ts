@@ -1,4 +1,5 @@
 import type { ColumnType, Kysely } from 'kysely'
+import { prepareQuery, type PreparedQuery } from '@orders/platform'
 
 /** The `processor` schema, owned by the order-processor alone (migrations/processor). */
 export const PROCESSOR_SCHEMA = 'processor'
@@ -36,9 +37,15 @@ export interface PaymentLedger {
  */
 export class PaymentRepository implements PaymentLedger {
   readonly #db: Kysely<ProcessorDatabase>
+  // Prepared once: kysely would otherwise build and compile it for every order.
+  readonly #insert: PreparedQuery<{ orderId: string, amount: number, status: PaymentStatus }, { order_id: string }>
 
   constructor (db: Kysely<ProcessorDatabase>) {
     this.#db = db.withSchema(PROCESSOR_SCHEMA)
+    this.#insert = prepareQuery(['orderId', 'amount', 'status'], values => this.#db.insertInto('payments')
+      .values({ order_id: values.orderId, amount: values.amount, status: values.status })
+      .onConflict(oc => oc.column('order_id').doNothing())
+      .returning('order_id'))
   }
 
   async find (orderId: string): Promise<Payment | undefined> {
@@ -50,11 +57,7 @@ export class PaymentRepository implements PaymentLedger {
   }
 
   async recordOnce (payment: Payment): Promise<{ payment: Payment, created: boolean }> {
-    const inserted = await this.#db.insertInto('payments')
-      .values({ order_id: payment.orderId, amount: payment.amount, status: payment.status })
-      .onConflict(oc => oc.column('order_id').doNothing())
-      .returning('order_id')
-      .executeTakeFirst()
+    const { rows: [inserted] } = await this.#insert(this.#db, payment)
     if (inserted) return { payment, created: true }
     // The conflicting row is committed (the insert waited for it), so this read sees it.
     const existing = await this.find(payment.orderId)

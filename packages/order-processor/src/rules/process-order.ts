@@ -64,7 +64,7 @@ export async function processOrder (order: Pick<Order, 'id' | 'total'>, deps: Pr
   const started = await startProcessing(order.id, deps.orders)
   if (started.outcome !== 'started') return started
 
-  const { payment, created } = await authorizePaymentOnce(order, deps)
+  const { payment, created } = await authorizePaymentOnce(order, started.resumed, deps)
   const change = finalChangeFor(payment.status)
   const finished = await deps.orders.patchStatus(order.id, change satisfies ChangeOrderStatusBody)
   switch (finished.outcome) {
@@ -82,10 +82,14 @@ export async function processOrder (order: Pick<Order, 'id' | 'total'>, deps: Pr
 
 /**
  * The decision is taken once and stored; every later delivery of the order reads it back, so
- * neither a redelivery nor a changed PAYMENT_LIMIT can charge twice or decide otherwise.
+ * neither a redelivery nor a changed PAYMENT_LIMIT can charge twice or decide otherwise. Only a
+ * delivery that resumes an order already `processing` can find a payment before deciding: a
+ * payment is recorded only after the move to `processing`, which happens once, so when this
+ * delivery made that move nobody has paid yet and the look-up is skipped (a concurrent
+ * redelivery that raced it is settled by the table's key in recordOnce).
  */
-async function authorizePaymentOnce (order: Pick<Order, 'id' | 'total'>, deps: ProcessOrderDependencies) {
-  const recorded = await deps.payments.find(order.id)
+async function authorizePaymentOnce (order: Pick<Order, 'id' | 'total'>, resumed: boolean, deps: ProcessOrderDependencies) {
+  const recorded = resumed ? await deps.payments.find(order.id) : undefined
   if (recorded) return { payment: recorded, created: false }
   const status = decidePayment(order.total, deps.paymentLimit)
   // The payment provider's latency (simulated), paid only when a payment is authorized.

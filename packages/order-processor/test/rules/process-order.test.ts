@@ -94,6 +94,15 @@ t.test('a recorded payment is read back, not decided again: no second charge, th
   t.same(waits, [], 'no payment provider call for a payment already made')
 })
 
+t.test('the delivery that moved the order to processing records the payment without looking one up first (nobody can have paid yet)', async t => {
+  const payments = paymentsHolding()
+  const lookups: string[] = []
+  const ledger: PaymentLedger = { ...payments.ledger, async find (orderId) { lookups.push(orderId); return await payments.ledger.find(orderId) } }
+  t.same(await process(LIMIT, orderServiceHolding('new').api, { payments: ledger }), { outcome: 'completed', resumed: false, charged: true })
+  t.same(lookups, [])
+  t.equal(payments.rows.size, 1)
+})
+
 t.test('a final order is not charged', async t => {
   const payments = paymentsHolding()
   await process(1, orderServiceHolding('completed').api, { payments: payments.ledger })
