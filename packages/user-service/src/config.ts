@@ -34,6 +34,18 @@ const UserServiceEnvironment = Type.Object({
   REGISTRATION_LIMIT_PER_CLIENT: Type.Integer({ minimum: 1, default: 5 }),
   /** Token requests per OAuth client id and client address (a service needs one per 14 minutes). */
   TOKEN_LIMIT_PER_CLIENT: Type.Integer({ minimum: 1, default: 10 }),
+  /**
+   * Refreshes and sign-outs per client address. A browser tab refreshes once per 14 minutes and
+   * at every page load; a refresh token cannot be guessed, so this bounds load, not guessing.
+   */
+  SESSION_LIMIT_PER_CLIENT: Type.Integer({ minimum: 1, default: 60 }),
+  /**
+   * A session unused this long ends (each refresh moves this on): a refresh token left behind on
+   * a machine is worthless after a week. 7 days.
+   */
+  SESSION_IDLE_LIFETIME_SECONDS: Type.Integer({ minimum: 60, default: 7 * 24 * 3600 }),
+  /** No session outlives this from its sign-in, however active: the password again every 30 days. */
+  SESSION_ABSOLUTE_LIFETIME_SECONDS: Type.Integer({ minimum: 60, default: 30 * 24 * 3600 }),
   /** argon2 hashes computed at once, and hashes that may wait (per priority) before 503. */
   HASHING_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
   HASHING_MAX_WAITING: Type.Integer({ minimum: 0, default: 4 }),
@@ -53,7 +65,7 @@ const UserServiceEnvironment = Type.Object({
 })
 
 /** What the routes need of the configuration: the limits. */
-export type RequestLimits = Pick<UserServiceConfig, 'LOGIN_LIMIT_PER_ACCOUNT' | 'LOGIN_LIMIT_PER_CLIENT' | 'REGISTRATION_LIMIT_PER_CLIENT' | 'TOKEN_LIMIT_PER_CLIENT'>
+export type RequestLimits = Pick<UserServiceConfig, 'LOGIN_LIMIT_PER_ACCOUNT' | 'LOGIN_LIMIT_PER_CLIENT' | 'REGISTRATION_LIMIT_PER_CLIENT' | 'TOKEN_LIMIT_PER_CLIENT' | 'SESSION_LIMIT_PER_CLIENT'>
 
 export type UserServiceConfig = Omit<Static<typeof UserServiceEnvironment>, 'SERVICE_CLIENTS' | 'SIGNING_KEY_ENCRYPTION_KEY' | 'SIGNING_KEY_ENCRYPTION_KEY_FILE'> & {
   SERVICE_CLIENTS: ServiceClient[]
@@ -71,6 +83,9 @@ export function loadUserServiceConfig (env: NodeJS.ProcessEnv = process.env): Us
   const signingKeyEncryptionKey = readEncryptionKey({ SIGNING_KEY_ENCRYPTION_KEY, SIGNING_KEY_ENCRYPTION_KEY_FILE })
   // Without the KEK the private keys would sit in the database in plaintext: acceptable on a
   // developer's machine, never in production (the image sets NODE_ENV=production).
+  if (config.SESSION_IDLE_LIFETIME_SECONDS > config.SESSION_ABSOLUTE_LIFETIME_SECONDS) {
+    throw new Error('Invalid configuration from the environment:\n  SESSION_IDLE_LIFETIME_SECONDS: must not be longer than SESSION_ABSOLUTE_LIFETIME_SECONDS')
+  }
   if (signingKeyEncryptionKey === undefined && config.NODE_ENV === 'production') {
     throw new Error('Invalid configuration from the environment:\n  SIGNING_KEY_ENCRYPTION_KEY: required when NODE_ENV=production (base64 of 32 bytes, e.g. `openssl rand -base64 32`; or SIGNING_KEY_ENCRYPTION_KEY_FILE naming a file that holds it): it encrypts the token-signing keys in the database')
   }

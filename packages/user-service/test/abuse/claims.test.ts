@@ -1,8 +1,9 @@
 import t from 'tap'
+import { randomUUID } from 'node:crypto'
 import fc from 'fast-check'
 import { buildUserService, register, signWithServiceKey } from '../helper.ts'
 
-t.test('GET /users/me verifies every claim: anything missing or wrong is 401, never 500', async t => {
+t.test('GET /users/me verifies every claim (a jti too): anything missing or wrong is 401, never 500', async t => {
   const { app, db } = await buildUserService(t)
   const ada = await register(app, 'ada@example.com')
   const nowSeconds = Math.floor(Date.now() / 1000)
@@ -14,7 +15,8 @@ t.test('GET /users/me verifies every claim: anything missing or wrong is 401, ne
     sub: choice(ada.id, undefined, 'not-a-uuid', 42),
     iat: choice(nowSeconds - 5, undefined, nowSeconds + 3_600),
     exp: choice(nowSeconds + 600, undefined, nowSeconds - 10),
-    scope: choice('orders', undefined)
+    scope: choice('orders', undefined),
+    jti: choice(randomUUID(), undefined, '', 42)
   })
   await fc.assert(fc.asyncProperty(claimSets, async ({ typ, ...claims }) => {
     const payload = Object.fromEntries(Object.entries(claims).map(([name, c]) => [name, c.value]))
@@ -27,5 +29,5 @@ t.test('GET /users/me verifies every claim: anything missing or wrong is 401, ne
     if (res.headers['cache-control'] !== 'no-store') throw new Error('an authenticated answer without Cache-Control: no-store')
   }), { numRuns: 120 })
   t.pass('every generated claim set got the expected answer')
-  t.equal((await app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${await signWithServiceKey(db, {}, { iss: 'urn:order-platform:user-service', aud: 'order-platform', sub: ada.id, scope: 'orders', iat: nowSeconds, exp: nowSeconds + 60 })}` } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${await signWithServiceKey(db, {}, { iss: 'urn:order-platform:user-service', aud: 'order-platform', sub: ada.id, scope: 'orders', iat: nowSeconds, exp: nowSeconds + 60, jti: randomUUID() })}` } })).statusCode, 200)
 })

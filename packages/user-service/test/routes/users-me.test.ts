@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { createHmac, createPublicKey } from 'node:crypto'
+import { createHmac, createPublicKey, randomUUID } from 'node:crypto'
 import { buildUserService, decodeToken, login, register, signWithServiceKey, unsignedToken } from '../helper.ts'
 
 t.test('reading one\'s own account', async t => {
@@ -11,7 +11,7 @@ t.test('reading one\'s own account', async t => {
   const me = (headers: Record<string, string> = {}) => app.inject({ method: 'GET', url: '/users/me', headers })
   const bearer = (value: string) => ({ authorization: `Bearer ${value}` })
   const now = () => Math.floor(Date.now() / 1000)
-  const validClaims = () => ({ iss: 'urn:order-platform:user-service', aud: 'order-platform', sub: ada.id, scope: 'orders', iat: now(), exp: now() + 900 })
+  const validClaims = () => ({ iss: 'urn:order-platform:user-service', aud: 'order-platform', sub: ada.id, scope: 'orders', iat: now(), exp: now() + 900, jti: randomUUID() })
 
   const expectUnauthorized = (t: Test, res: Awaited<ReturnType<typeof me>>, message: string | RegExp = 'missing or invalid access token') => {
     t.equal(res.statusCode, 401)
