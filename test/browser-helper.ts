@@ -34,16 +34,19 @@ export async function launchBrowser (t: Test): Promise<Browser> {
 export async function openPage (t: Test, browser: Browser, gateway: string, viewport = { width: 1024, height: 800 }): Promise<Page> {
   const context = await browser.newContext({ baseURL: gateway, viewport })
   t.teardown(async () => { await context.close() })
-  return await openTab(t, context.newPage())
+  return watchPage(t, await context.newPage())
 }
 
 /** Another tab of the same browser session as `page`: the same cookies, so the same sign-in. */
 export async function openTabBeside (t: Test, page: Page): Promise<Page> {
-  return await openTab(t, page.context().newPage())
+  return watchPage(t, await page.context().newPage())
 }
 
-async function openTab (t: Test, opening: Promise<Page>): Promise<Page> {
-  const page = await opening
+/**
+ * What every test page needs (openPage does it; a page made otherwise calls it): a default
+ * timeout, the page's errors printed if the test fails, and its access token kept for tokenOf.
+ */
+export function watchPage (t: Test, page: Page): Page {
   page.setDefaultTimeout(15_000)
   const problems: string[] = []
   page.on('console', message => { if (message.type() === 'error') problems.push(`console: ${message.text()}`) })

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { createHash } from 'node:crypto'
+import { sql } from 'kysely'
 import { buildUserService, decodeToken, refreshCookie, register, signIn, type App } from '../helper.ts'
 
 const DAY = 24 * 3600 * 1000
@@ -32,6 +34,16 @@ t.test('signing in starts a session whose refresh token only a cookie carries', 
   t.ok(lasts > 29 * DAY && lasts <= 30 * DAY, 'it lasts as long as the session can: 30 days')
   const { claims } = decodeToken(res.json().access_token)
   t.match(claims, { jti: /^[0-9a-f-]{36}$/, sid: /^[0-9a-f-]{36}$/ }, 'the access token has a jti and names its session')
+})
+
+t.test('the database holds only the SHA-256 of a refresh token, never the token', async t => {
+  const { app, db } = await buildUserService(t)
+  await register(app, 'ada@example.com')
+  const { refreshToken } = await signIn(app, 'ada@example.com')
+  const { rows } = await sql<{ row: string, token_hash: Buffer }>`select t::text as row, token_hash from users.refresh_tokens t`.execute(db)
+  t.equal(rows.length, 1)
+  t.same(rows[0]!.token_hash, createHash('sha256').update(refreshToken).digest())
+  t.notOk(rows[0]!.row.includes(refreshToken), 'no column holds the token')
 })
 
 t.test('the cookie is Secure when the browser came over https, as the gateway says, and always in production', async t => {
