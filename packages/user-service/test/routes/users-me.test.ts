@@ -44,6 +44,17 @@ t.test('reading one\'s own account', async t => {
     expectUnauthorized(t, await me(bearer(expired)), 'missing or invalid access token: it has expired')
   })
 
+  t.test('a token verified (and cached) while valid is refused once it has expired', async t => {
+    const shortLived = await signWithServiceKey(db, { typ: 'at+jwt' }, { ...validClaims(), exp: now() + 60 })
+    t.equal((await me(bearer(shortLived))).statusCode, 200)
+    t.equal((await me(bearer(shortLived))).statusCode, 200, 'a cache hit')
+    // The verifier and the claim rules read Date.now(): 61 s on, without waiting for them.
+    const realNow = Date.now
+    Date.now = () => realNow() + 61_000
+    t.teardown(() => { Date.now = realNow })
+    expectUnauthorized(t, await me(bearer(shortLived)), 'missing or invalid access token: it has expired')
+  })
+
   t.test('with a tampered token (another subject, same signature): 401', async t => {
     const [header, , signature] = token.split('.')
     const claims = Buffer.from(JSON.stringify({ ...decodeToken(token).claims, sub: '00000000-0000-4000-8000-000000000000' })).toString('base64url')
