@@ -81,11 +81,11 @@ export type UserServiceConfig = Omit<Static<typeof UserServiceEnvironment>, 'SER
 export function loadUserServiceConfig (env: NodeJS.ProcessEnv = process.env): UserServiceConfig {
   const { SIGNING_KEY_ENCRYPTION_KEY, SIGNING_KEY_ENCRYPTION_KEY_FILE, ...config } = loadConfig(UserServiceEnvironment, env)
   const signingKeyEncryptionKey = readEncryptionKey({ SIGNING_KEY_ENCRYPTION_KEY, SIGNING_KEY_ENCRYPTION_KEY_FILE })
-  // Without the KEK the private keys would sit in the database in plaintext: acceptable on a
-  // developer's machine, never in production (the image sets NODE_ENV=production).
   if (config.SESSION_IDLE_LIFETIME_SECONDS > config.SESSION_ABSOLUTE_LIFETIME_SECONDS) {
     throw new Error('Invalid configuration from the environment:\n  SESSION_IDLE_LIFETIME_SECONDS: must not be longer than SESSION_ABSOLUTE_LIFETIME_SECONDS')
   }
+  // Without the KEK the private keys would sit in the database in plaintext: acceptable on a
+  // developer's machine, never in production (the image sets NODE_ENV=production).
   if (signingKeyEncryptionKey === undefined && config.NODE_ENV === 'production') {
     throw new Error('Invalid configuration from the environment:\n  SIGNING_KEY_ENCRYPTION_KEY: required when NODE_ENV=production (base64 of 32 bytes, e.g. `openssl rand -base64 32`; or SIGNING_KEY_ENCRYPTION_KEY_FILE naming a file that holds it): it encrypts the token-signing keys in the database')
   }
