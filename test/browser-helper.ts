@@ -5,8 +5,9 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { Test } from 'tap'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type Cookie, type Page } from 'playwright-core'
 import { LIVE_STATUS_PATH } from '@orders/contracts/live-status'
+import { REFRESH_COOKIE, TOKEN_PATH } from '@orders/contracts/sessions'
 import { REPO_ROOT } from '@orders/system'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -27,22 +28,41 @@ export async function launchBrowser (t: Test): Promise<Browser> {
 }
 
 /**
- * A page in a context of its own (own sessionStorage), on the gateway's origin. The page's
+ * A page in a context of its own (its own cookies), on the gateway's origin. The page's
  * console errors and uncaught exceptions are printed if the test fails.
  */
 export async function openPage (t: Test, browser: Browser, gateway: string, viewport = { width: 1024, height: 800 }): Promise<Page> {
   const context = await browser.newContext({ baseURL: gateway, viewport })
-  const page = await context.newPage()
+  t.teardown(async () => { await context.close() })
+  return watchPage(t, await context.newPage())
+}
+
+/** Another tab of the same browser session as `page`: the same cookies, so the same sign-in. */
+export async function openTabBeside (t: Test, page: Page): Promise<Page> {
+  return watchPage(t, await page.context().newPage())
+}
+
+/**
+ * What every test page needs (openPage does it; a page made otherwise calls it): a default
+ * timeout, the page's errors printed if the test fails, and its access token kept for tokenOf.
+ */
+export function watchPage (t: Test, page: Page): Page {
   page.setDefaultTimeout(15_000)
   const problems: string[] = []
   page.on('console', message => { if (message.type() === 'error') problems.push(`console: ${message.text()}`) })
   page.on('pageerror', error => { problems.push(`page error: ${error.message}`) })
-  t.teardown(async () => {
-    if (!t.passing()) console.error(`${t.name}: page at ${page.url()}\n${problems.join('\n')}`)
-    await context.close()
+  // The access token lives in the app's memory only; the tests read it off the answers that bring it.
+  page.on('response', response => {
+    const path = new URL(response.url()).pathname
+    if (response.ok() && response.request().method() === 'POST' && (path === '/login' || path === TOKEN_PATH)) {
+      heldTokens.set(page, response.json().then((body: { access_token: string }) => body.access_token))
+    }
   })
+  t.teardown(() => { if (!t.passing()) console.error(`${t.name}: page at ${page.url()}\n${problems.join('\n')}`) })
   return page
 }
+
+const heldTokens = new WeakMap<Page, Promise<string>>()
 
 export async function saveScreenshot (page: Page, name: string): Promise<string> {
   await mkdir(SCREENSHOTS, { recursive: true })
@@ -63,9 +83,16 @@ export async function registerAndSignIn (page: Page, email: string, password = P
   await page.getByRole('heading', { name: 'My orders' }).waitFor()
 }
 
-/** The access token the app holds (sessionStorage), for arranging things through the API. */
+/** The access token the app holds (the last one the API gave this page), for arranging things through the API. */
 export async function tokenOf (page: Page): Promise<string> {
-  return await page.evaluate(() => (JSON.parse(sessionStorage.getItem('orders.session') ?? '{}') as { token: string }).token)
+  const token = heldTokens.get(page)
+  if (token === undefined) throw new Error('this page was given no access token')
+  return await token
+}
+
+/** The browser's refresh cookie, as the browser keeps it (no script on the page can read it). */
+export async function refreshCookieOf (page: Page): Promise<Cookie | undefined> {
+  return (await page.context().cookies()).find(cookie => cookie.name === REFRESH_COOKIE)
 }
 
 /** Fills the order form's rows ([sku, quantity, unit price as typed]) and places the order. */

@@ -16,6 +16,7 @@ import { orderJourneyFlow } from './flows/browser/order-journey.ts'
 import { errorsAndSessionFlow } from './flows/browser/errors-and-session.ts'
 import { cancelOrderFlow } from './flows/browser/cancel-order.ts'
 import { moneyAndListFlow } from './flows/browser/money-and-list.ts'
+import { sessionsFlow } from './flows/browser/sessions.ts'
 import { metricsFlow } from './flows/metrics.ts'
 
 const flows: Array<[name: string, flow: (t: Test, system: TestSystem) => Promise<void>]> = [
@@ -23,6 +24,7 @@ const flows: Array<[name: string, flow: (t: Test, system: TestSystem) => Promise
   ['live order status over WebSocket, across replicas', liveStatusFlow],
   ['in the browser: a person’s way through the web app', orderJourneyFlow],
   ['in the browser: errors in words, the session and the live connection', errorsAndSessionFlow],
+  ['in the browser: sessions that last across reloads and refreshes, and end for good', sessionsFlow],
   ['in the browser: cancelling an order', cancelOrderFlow],
   ['in the browser: money in the order’s currency, the form’s checks, the list by status', moneyAndListFlow],
   ['metrics: Prometheus scrapes every process and finds each metric after an order', metricsFlow]

@@ -5,7 +5,11 @@
 export const ACCESS_TOKEN_ALGORITHM = 'ES256'
 /** Audience of every access token: the platform's APIs. */
 export const ACCESS_TOKEN_AUDIENCE = 'order-platform'
-/** 15 minutes: short enough that a leaked token is soon worthless. */
+/**
+ * 15 minutes: short enough that a leaked token is soon worthless. Tokens are revoked earlier
+ * through a denylist of their `jti` (doc/security.md, "Revoking access tokens"); this bounds
+ * what a verifier that missed a revocation lets through.
+ */
 export const ACCESS_TOKEN_TTL_SECONDS = 900
 
 export const SCOPES = {
@@ -28,6 +32,10 @@ export interface AccessTokenClaims {
   aud: string
   /** Seconds since the epoch. */
   exp: number
+  /** A unique id (RFC 9068 §2.2): what a revocation names. */
+  jti: string
+  /** Only on a person's token: the session (refresh token family) it was issued in. */
+  sid?: string
 }
 
 export function hasScope (scopeClaim: unknown, scope: Scope): boolean {

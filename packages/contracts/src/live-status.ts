@@ -14,12 +14,15 @@ export const LIVE_STATUS_PATH = '/orders/ws'
 export const LIVE_STATUS_TOKEN_PARAM = 'access_token'
 
 /**
- * Why the server closes a socket. Only `tokenExpired` means "do not reconnect": the person
- * signs in again. After any other close the client reconnects and reads GET /orders, because
- * nothing missed while the socket was down is sent again.
+ * Why the server closes a socket. After every close the client reconnects and reads GET
+ * /orders, because nothing missed while the socket was down is sent again; after
+ * `tokenExpired` it first gets a new access token (refresh), and signs in again if it cannot.
  */
 export const LIVE_STATUS_CLOSE_CODES = {
-  /** The access token that opened the socket has expired (4000–4999 are the application's own). */
+  /**
+   * The access token that opened the socket has expired, or was revoked (signed out): it works
+   * no more (4000–4999 are the application's own).
+   */
   tokenExpired: 4401,
   /** RFC 6455 "policy violation": the client did not read fast enough and messages piled up. */
   slowConsumer: 1008,

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { TSchema } from '@sinclair/typebox'
 import {
-  ChangeOrderStatusBody, ClientCredentialsBody, CreateOrderBody, Credentials, LoginBody, OrderItem, ORDER_LIMITS, patternInWords
+  ChangeOrderStatusBody, ClientCredentialsBody, CreateOrderBody, Credentials, LoginBody, OrderItem, ORDER_LIMITS, patternInWords, RefreshTokenBody
 } from '../src/index.ts'
 
 /** Paths of strings and arrays a client could make as long as the body limit allows. */
@@ -16,7 +16,7 @@ function unbounded (schema: TSchema, path = ''): string[] {
 }
 
 t.test('every string and array of a request body is bounded, so reporting all its errors is bounded too', async t => {
-  for (const [name, schema] of Object.entries({ CreateOrderBody, ChangeOrderStatusBody, Credentials, LoginBody, ClientCredentialsBody })) {
+  for (const [name, schema] of Object.entries({ CreateOrderBody, ChangeOrderStatusBody, Credentials, LoginBody, ClientCredentialsBody, RefreshTokenBody })) {
     t.same(unbounded(schema), [], name)
   }
 })

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Connection } from 'rabbitmq-client'
 import { DEFAULT_CURRENCY } from '@orders/contracts'
-import { databaseAndBrokerChecks, registerServiceBasics, type Redis } from '@orders/platform'
+import { AccessTokenDenylist, databaseAndBrokerChecks, registerServiceBasics, type Redis } from '@orders/platform'
 import websocket from '@fastify/websocket'
 import authentication from './plugins/authentication.ts'
 import ordersRoutes from './routes/orders.ts'
@@ -20,8 +20,10 @@ export interface OrderServiceAppOptions {
   onOutboxCommitted: () => void
   /** This replica's WebSockets; fed with status events from the broker by the server. */
   hub: OrderNotificationHub
-  /** Counts each user's WebSockets across replicas; without it, per replica. */
+  /** Counts each user's WebSockets and carries revoked tokens across replicas; without it, per replica. */
   redis?: Redis
+  /** The revoked access tokens; one of its own on `redis` otherwise (tests pass one to revoke through). */
+  denylist?: AccessTokenDenylist
   /** Origins besides the gateway's own that may open a WebSocket; sockets per user (20). */
   webSocket?: { allowedOrigins?: string[], maxSocketsPerUser?: number }
   /** True once shutdown has begun: /healthz answers 503 so the gateway stops sending requests. */
@@ -45,12 +47,17 @@ export default async function orderServiceApp (app: FastifyInstance, options: Or
     readiness: databaseAndBrokerChecks(options.db, options.broker),
     isDraining: options.isDraining
   })
-  await app.register(authentication, { userServiceUrl: options.userServiceUrl })
+  let denylist = options.denylist
+  if (denylist === undefined) {
+    const own = denylist = await AccessTokenDenylist.open({ redis: options.redis, log: app.log.child({ component: 'denylist' }) })
+    app.addHook('onClose', async () => { await own.close() })
+  }
+  await app.register(authentication, { userServiceUrl: options.userServiceUrl, denylist })
   const orderRepository = new OrderRepository({ db: options.db, onOutboxCommitted: options.onOutboxCommitted })
   await app.register(ordersRoutes, { orderRepository, defaultCurrency: options.defaultCurrency ?? DEFAULT_CURRENCY, gracePeriodMs: options.gracePeriodMs ?? 0 })
   // A client never needs to send more than a ping; 64 KiB bounds what one can make us read.
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
   const leases = new SocketLeases({ redis: options.redis, maxPerUser: options.webSocket?.maxSocketsPerUser ?? 20, log: app.log })
   app.addHook('onClose', async () => { leases.stop() })
-  await app.register(ordersWebSocketRoute, { hub: options.hub, leases, allowedOrigins: options.webSocket?.allowedOrigins ?? [] })
+  await app.register(ordersWebSocketRoute, { hub: options.hub, leases, denylist, allowedOrigins: options.webSocket?.allowedOrigins ?? [] })
 }

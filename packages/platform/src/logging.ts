@@ -13,7 +13,8 @@ const redact = [
   'req.body.client_secret',
   '*.password',
   '*.client_secret',
-  '*.access_token'
+  '*.access_token',
+  '*.refresh_token'
 ]
 
 export function loggerOptions (service: string, level: string): LoggerOptions {

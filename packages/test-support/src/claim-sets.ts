@@ -9,7 +9,7 @@ export interface ClaimChoice { right: unknown, wrong: unknown[] }
  * (access-token-claims.ts): the property tests draw claim sets from these, and
  * `oneWrongAtATime` lists the cases that show each rule on its own.
  */
-export function userTokenClaimChoices (sub: string, nowSeconds = Math.floor(Date.now() / 1000)): Record<'typ' | 'iss' | 'aud' | 'sub' | 'iat' | 'exp' | 'scope', ClaimChoice> {
+export function userTokenClaimChoices (sub: string, nowSeconds = Math.floor(Date.now() / 1000)): Record<'typ' | 'iss' | 'aud' | 'sub' | 'iat' | 'exp' | 'scope' | 'jti', ClaimChoice> {
   return {
     typ: { right: 'at+jwt', wrong: [undefined, 'JWT', 'id+jwt'] },
     iss: { right: ACCESS_TOKEN_ISSUER, wrong: [undefined, 'someone-else', 7] },
@@ -18,7 +18,9 @@ export function userTokenClaimChoices (sub: string, nowSeconds = Math.floor(Date
     // Verifiers allow 30 s of clock skew: two minutes ahead is beyond it.
     iat: { right: nowSeconds - 5, wrong: [undefined, nowSeconds + 120, 'yesterday'] },
     exp: { right: nowSeconds + 600, wrong: [undefined, nowSeconds - 10, 'tomorrow'] },
-    scope: { right: SCOPES.user, wrong: [7] }
+    scope: { right: SCOPES.user, wrong: [7] },
+    // A revocation names a token by its jti: one without (or an unusable one) could not be revoked.
+    jti: { right: randomUUID(), wrong: [undefined, '', 42, 'x'.repeat(65)] }
   }
 }
 

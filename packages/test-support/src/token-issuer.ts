@@ -31,7 +31,7 @@ export async function startTestTokenIssuer () {
     const now = Math.floor(Date.now() / 1000)
     // RFC 9068's type for access tokens, as the user-service issues them.
     const header = { alg: 'ES256', typ: 'at+jwt', kid, ...overrides.header }
-    const payload = { iss: ACCESS_TOKEN_ISSUER, aud: ACCESS_TOKEN_AUDIENCE, iat: now, exp: now + 900, ...claims, ...overrides.claims }
+    const payload = { iss: ACCESS_TOKEN_ISSUER, aud: ACCESS_TOKEN_AUDIENCE, iat: now, exp: now + 900, jti: randomUUID(), ...claims, ...overrides.claims }
     const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url')
     const input = `${encode(header)}.${encode(payload)}`
     const signature = sign('sha256', Buffer.from(input), { key: overrides.key ?? privateKey, dsaEncoding: 'ieee-p1363' })

@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
-import { databaseAndBrokerChecks, registerRateLimits, registerServiceBasics, type Redis } from '@orders/platform'
+import cookie from '@fastify/cookie'
+import { AccessTokenDenylist, databaseAndBrokerChecks, registerRateLimits, registerServiceBasics, type Redis } from '@orders/platform'
 import type { RequestLimits, UserServiceConfig } from './config.ts'
 import type { UsersDatabase } from './database.ts'
 import { AccountRepository } from './account-repository.ts'
@@ -9,10 +10,14 @@ import { PasswordHasher } from './passwords.ts'
 import { ServiceClients } from './service-clients.ts'
 import { SigningKeys } from './signing-keys.ts'
 import { startKeyMaintenance } from './key-maintenance.ts'
+import { SessionRepository } from './session-repository.ts'
+import { Sessions } from './sessions.ts'
+import { startSessionMaintenance } from './session-maintenance.ts'
 import authentication from './plugins/authentication.ts'
 import usersRoutes from './routes/users.ts'
 import loginRoutes from './routes/login.ts'
 import oauthTokenRoutes from './routes/oauth-token.ts'
+import logoutRoutes from './routes/logout.ts'
 import jwksRoutes from './routes/jwks.ts'
 
 export interface UserServiceAppOptions {
@@ -23,12 +28,14 @@ export interface UserServiceAppOptions {
   onOutboxCommitted: () => void
   /** Hashes passwords; one from config otherwise (tests pass one they can watch). */
   passwords?: PasswordHasher
-  /** Holds the rate-limit counters every replica shares. */
+  /** Holds the rate-limit counters and the revoked access tokens every replica shares. */
   redis: Redis
   config: Pick<UserServiceConfig, 'SERVICE_CLIENTS' | 'HASHING_CONCURRENCY' | 'HASHING_MAX_WAITING' | 'signingKeyEncryptionKey' |
-  'SIGNING_KEY_ROTATION_INTERVAL_SECONDS' | 'SIGNING_KEY_PUBLISH_DELAY_SECONDS'> & RequestLimits
+  'SIGNING_KEY_ROTATION_INTERVAL_SECONDS' | 'SIGNING_KEY_PUBLISH_DELAY_SECONDS' | 'SESSION_IDLE_LIFETIME_SECONDS' | 'SESSION_ABSOLUTE_LIFETIME_SECONDS' | 'NODE_ENV'> & RequestLimits
   /** How often each replica rereads the signing keys (default 30 s; tests shorten it). */
   keyMaintenanceEveryMs?: number
+  /** The sessions' clock (tests move it past a session's lifetime). */
+  now?: () => Date
 }
 
 /**
@@ -64,10 +71,23 @@ async function userServiceApp (app: FastifyInstance, options: UserServiceAppOpti
   await registerRateLimits(app, options.redis)
   const limits = options.config
 
-  await app.register(authentication, { signingKeys })
+  const denylist = await AccessTokenDenylist.open({ redis: options.redis, log: app.log.child({ component: 'denylist' }) })
+  app.addHook('onClose', async () => { await denylist.close() })
+  await app.register(authentication, { signingKeys, denylist })
+
+  const lifetimes = { idleMs: options.config.SESSION_IDLE_LIFETIME_SECONDS * 1000, absoluteMs: options.config.SESSION_ABSOLUTE_LIFETIME_SECONDS * 1000 }
+  const sessionRepository = new SessionRepository(options.db)
+  const sessions = new Sessions({ repository: sessionRepository, denylist, lifetimes, issueAccessToken: app.issueAccessToken, log: app.log.child({ component: 'sessions' }), now: options.now })
+  const stopSessionMaintenance = startSessionMaintenance({ repository: sessionRepository, denylist, lifetimes, log: app.log.child({ component: 'sessions' }), now: options.now })
+  app.addHook('onClose', stopSessionMaintenance)
+  // TLS may end in front of the gateway in production, so the cookie is Secure there whatever the gateway saw.
+  const refreshCookie = { alwaysSecure: options.config.NODE_ENV === 'production' }
+  await app.register(cookie)
+
   await app.register(usersRoutes, { accounts, passwords, limits })
-  await app.register(loginRoutes, { accounts, passwords, limits })
-  await app.register(oauthTokenRoutes, { serviceClients, limits })
+  await app.register(loginRoutes, { accounts, passwords, sessions, cookie: refreshCookie, limits })
+  await app.register(oauthTokenRoutes, { serviceClients, sessions, cookie: refreshCookie, limits })
+  await app.register(logoutRoutes, { sessions, cookie: refreshCookie, limits })
   await app.register(jwksRoutes, { signingKeys })
 }
 

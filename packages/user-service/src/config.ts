@@ -35,6 +35,18 @@ const UserServiceEnvironment = Type.Object({
   /** Token requests per OAuth client id and client address (a service needs one per 14 minutes). */
   TOKEN_LIMIT_PER_CLIENT: Type.Integer({ minimum: 1, default: 10 }),
   /**
+   * Refreshes and sign-outs per client address. A browser tab refreshes once per 14 minutes and
+   * at every page load; a refresh token cannot be guessed, so this bounds load, not guessing.
+   */
+  SESSION_LIMIT_PER_CLIENT: Type.Integer({ minimum: 1, default: 60 }),
+  /**
+   * A session unused this long ends (each refresh moves this on): a refresh token left behind on
+   * a machine is worthless after a week. 7 days.
+   */
+  SESSION_IDLE_LIFETIME_SECONDS: Type.Integer({ minimum: 60, default: 7 * 24 * 3600 }),
+  /** No session outlives this from its sign-in, however active: the password again every 30 days. */
+  SESSION_ABSOLUTE_LIFETIME_SECONDS: Type.Integer({ minimum: 60, default: 30 * 24 * 3600 }),
+  /**
    * Sign-ins to existing accounts verified at once, in the service's process (anonymous work
    * runs in the hashing worker, one at a time: passwords.ts); and hashes that may wait in each
    * of the two lanes before 503.
@@ -57,7 +69,7 @@ const UserServiceEnvironment = Type.Object({
 })
 
 /** What the routes need of the configuration: the limits. */
-export type RequestLimits = Pick<UserServiceConfig, 'LOGIN_LIMIT_PER_ACCOUNT' | 'LOGIN_LIMIT_PER_CLIENT' | 'REGISTRATION_LIMIT_PER_CLIENT' | 'TOKEN_LIMIT_PER_CLIENT'>
+export type RequestLimits = Pick<UserServiceConfig, 'LOGIN_LIMIT_PER_ACCOUNT' | 'LOGIN_LIMIT_PER_CLIENT' | 'REGISTRATION_LIMIT_PER_CLIENT' | 'TOKEN_LIMIT_PER_CLIENT' | 'SESSION_LIMIT_PER_CLIENT'>
 
 export type UserServiceConfig = Omit<Static<typeof UserServiceEnvironment>, 'SERVICE_CLIENTS' | 'SIGNING_KEY_ENCRYPTION_KEY' | 'SIGNING_KEY_ENCRYPTION_KEY_FILE'> & {
   SERVICE_CLIENTS: ServiceClient[]
@@ -73,6 +85,9 @@ export type UserServiceConfig = Omit<Static<typeof UserServiceEnvironment>, 'SER
 export function loadUserServiceConfig (env: NodeJS.ProcessEnv = process.env): UserServiceConfig {
   const { SIGNING_KEY_ENCRYPTION_KEY, SIGNING_KEY_ENCRYPTION_KEY_FILE, ...config } = loadConfig(UserServiceEnvironment, env)
   const signingKeyEncryptionKey = readEncryptionKey({ SIGNING_KEY_ENCRYPTION_KEY, SIGNING_KEY_ENCRYPTION_KEY_FILE })
+  if (config.SESSION_IDLE_LIFETIME_SECONDS > config.SESSION_ABSOLUTE_LIFETIME_SECONDS) {
+    throw new Error('Invalid configuration from the environment:\n  SESSION_IDLE_LIFETIME_SECONDS: must not be longer than SESSION_ABSOLUTE_LIFETIME_SECONDS')
+  }
   // Without the KEK the private keys would sit in the database in plaintext: acceptable on a
   // developer's machine, never in production (the image sets NODE_ENV=production).
   if (signingKeyEncryptionKey === undefined && config.NODE_ENV === 'production') {

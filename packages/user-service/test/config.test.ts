@@ -67,3 +67,10 @@ t.test('the signing keys\' encryption key: required in production, from env or a
     t.notMatch(err.message, bad, 'the message never quotes the key')
   }
 })
+
+t.test('sessions: 7 days idle and 30 days at most by default; an idle lifetime beyond the absolute one stops the start', async t => {
+  const config = loadUserServiceConfig({})
+  t.equal(config.SESSION_IDLE_LIFETIME_SECONDS, 7 * 24 * 3600)
+  t.equal(config.SESSION_ABSOLUTE_LIFETIME_SECONDS, 30 * 24 * 3600)
+  t.throws(() => loadUserServiceConfig({ SESSION_IDLE_LIFETIME_SECONDS: '7200', SESSION_ABSOLUTE_LIFETIME_SECONDS: '3600' }), /SESSION_IDLE_LIFETIME_SECONDS: must not be longer than SESSION_ABSOLUTE_LIFETIME_SECONDS/)
+})

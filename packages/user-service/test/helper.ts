@@ -6,6 +6,7 @@ import { createTestDatabase, createTestRedis, resolveServiceUrls, type TestDatab
 import userServiceApp, { type UserServiceAppOptions } from '../src/app.ts'
 import { loadUserServiceConfig, type ServiceClient, type UserServiceConfig } from '../src/config.ts'
 import { decryptPrivateKey } from '../src/signing-key-encryption.ts'
+import { REFRESH_COOKIE } from '@orders/contracts'
 
 export interface UserServiceTestOptions {
   /** Run on this database (not dropped here); a fresh one of its own otherwise. */
@@ -18,6 +19,8 @@ export interface UserServiceTestOptions {
   /** Rate-limit counters under a prefix of their own (dropped at the end); a fresh one otherwise. */
   redis?: TestRedis
   keyMaintenanceEveryMs?: number
+  /** The sessions' clock (tests move it past a lifetime). */
+  now?: () => Date
 }
 
 /** The key-encryption key of the tests' user-services, as production has one (from env). */
@@ -41,7 +44,8 @@ export async function buildUserService (t: Test, options: UserServiceTestOptions
     passwords: options.passwords,
     onOutboxCommitted: options.onOutboxCommitted ?? (() => { outboxCommits++ }),
     config: { ...loadUserServiceConfig({}), signingKeyEncryptionKey: TEST_ENCRYPTION_KEY, ...GENEROUS_LIMITS, ...options.config, SERVICE_CLIENTS: options.serviceClients ?? [] },
-    keyMaintenanceEveryMs: options.keyMaintenanceEveryMs
+    keyMaintenanceEveryMs: options.keyMaintenanceEveryMs,
+    now: options.now
   }
   await app.register(userServiceApp, appOptions)
   await app.ready()
@@ -55,7 +59,7 @@ export async function buildUserService (t: Test, options: UserServiceTestOptions
 }
 
 /** Tests that are not about rate limits send many requests from one address. */
-const GENEROUS_LIMITS = { LOGIN_LIMIT_PER_ACCOUNT: 10_000, LOGIN_LIMIT_PER_CLIENT: 10_000, REGISTRATION_LIMIT_PER_CLIENT: 10_000, TOKEN_LIMIT_PER_CLIENT: 10_000 }
+const GENEROUS_LIMITS = { LOGIN_LIMIT_PER_ACCOUNT: 10_000, LOGIN_LIMIT_PER_CLIENT: 10_000, REGISTRATION_LIMIT_PER_CLIENT: 10_000, TOKEN_LIMIT_PER_CLIENT: 10_000, SESSION_LIMIT_PER_CLIENT: 10_000 }
 
 export type App = Awaited<ReturnType<typeof buildUserService>>['app']
 
@@ -66,9 +70,21 @@ export async function register (app: App, email: string, password = 'correct hor
 }
 
 export async function login (app: App, email: string, password = 'correct horse battery'): Promise<string> {
+  return (await signIn(app, email, password)).accessToken
+}
+
+/** Signs in: the access token, and the refresh token from the cookie the answer sets. */
+export async function signIn (app: App, email: string, password = 'correct horse battery'): Promise<{ accessToken: string, refreshToken: string }> {
   const res = await app.inject({ method: 'POST', url: '/login', payload: { email, password } })
   if (res.statusCode !== 200) throw new Error(`login answered ${res.statusCode}: ${res.body}`)
-  return res.json().access_token
+  return { accessToken: res.json().access_token, refreshToken: refreshCookie(res)!.value }
+}
+
+/** The refresh cookie an answer sets (or clears), or undefined. */
+export function refreshCookie (res: { cookies: Array<{ name: string, value: string }> }) {
+  return res.cookies.find(cookie => cookie.name === REFRESH_COOKIE) as undefined | {
+    name: string, value: string, path?: string, httpOnly?: boolean, secure?: boolean, sameSite?: string, expires?: Date, maxAge?: number
+  }
 }
 
 export async function countAccounts (db: Kysely<any>): Promise<number> {

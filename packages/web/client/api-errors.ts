@@ -6,7 +6,7 @@
  */
 
 /** What the person was doing, which decides how a status reads (401 at login ≠ 401 later). */
-export type ApiAction = 'register' | 'login' | 'place-order' | 'load-orders' | 'load-order' | 'cancel-order'
+export type ApiAction = 'register' | 'login' | 'refresh' | 'logout' | 'load-account' | 'place-order' | 'load-orders' | 'load-order' | 'cancel-order'
 
 export interface ProblemInWords {
   /** One sentence for the form's alert. */
@@ -44,6 +44,18 @@ export function fieldSentences (errors: readonly FieldError[]): Record<string, s
  * (`cancelRefusal` in orders.ts).
  */
 export const CANCEL_REFUSED = 'This order can no longer be cancelled: it is already being processed.'
+
+/** What the sign-in page says when a session ended without the person signing out here. */
+export const SESSION_END_NOTICES = {
+  expired: 'Your session has expired. Please sign in again.',
+  signedOutElsewhere: 'You signed out in another tab. Please sign in again.',
+  reused: 'You were signed out for your safety: your session was used from somewhere else. Please sign in again.',
+  revoked: 'Your session was ended. Please sign in again.',
+  unreachable: 'Could not reach the server to restore your session. Check your connection and sign in again.'
+} as const
+
+/** A request that needs a session, made after the session ended (the app is on its way to sign-in). */
+export const SESSION_ENDED = 'Your session has ended. Please sign in again.'
 
 /** A failure to reach the API at all (fetch rejected: offline, DNS, connection reset). */
 export const NETWORK_PROBLEM = 'Could not reach the server. Check your connection and try again.'

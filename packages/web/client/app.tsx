@@ -1,6 +1,6 @@
 /**
  * The app's pages and the frame around them. Page paths must stay clear of the paths the
- * gateway sends to the API (/users, /login, /oauth, /orders, /.well-known — see haproxy.cfg):
+ * gateway sends to the API (/users, /login, /logout, /oauth, /orders, /.well-known — see haproxy.cfg):
  * a reload of /orders would otherwise land on the order-service instead of this app.
  */
 import type { ComponentType } from 'preact'
@@ -68,27 +68,37 @@ function Header () {
 
 /**
  * The page for a signed-in person. Whoever opens it signed out is sent to sign in, and back
- * here afterwards. (Signing out later routes by itself; see SessionProvider.)
+ * here afterwards; after a reload, once the session is restored (or not). (Signing out later
+ * routes by itself; see SessionProvider.)
  */
 function signedIn (Page: ComponentType): ComponentType {
   return function SignedInOnly () {
-    const { session, setReturnTo } = useSession()
+    const { session, restoring, setReturnTo } = useSession()
     const { route, url } = useLocation()
+    const signedOut = !restoring && session === null
     useEffect(() => {
-      if (session === null) { setReturnTo(url); route('/sign-in', true) }
-    }, [])
+      if (signedOut) { setReturnTo(url); route('/sign-in', true) }
+    }, [signedOut])
+    if (restoring) return <Restoring />
     return session ? <Page /> : null
   }
 }
 
-/** Sign-in and registration: a signed-in person goes to their orders instead. */
+/** Sign-in and registration: a signed-in person (also one signed in in another tab) goes to where they were going. */
 function signedOut (Page: ComponentType): ComponentType {
   return function SignedOutOnly () {
-    const { session } = useSession()
+    const { session, restoring, returnTo, setReturnTo } = useSession()
     const { route } = useLocation()
-    useEffect(() => { if (session !== null) route('/', true) }, [])
+    useEffect(() => {
+      if (session !== null) { route(returnTo ?? '/', true); setReturnTo(null) }
+    }, [session])
+    if (restoring) return <Restoring />
     return session ? null : <Page />
   }
+}
+
+function Restoring () {
+  return <p class="restoring" aria-busy="true">Signing you in…</p>
 }
 
 // Made once, so that every route keeps its component's identity across renders.

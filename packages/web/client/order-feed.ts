@@ -2,6 +2,8 @@
  * Live status changes of the signed-in person's orders: one WebSocket to /orders/ws that is
  * reopened with backoff whenever it drops. The server sends nothing it missed while the
  * socket was down, so every (re)connect is reported and the app re-reads GET /orders.
+ * Each (re)connect asks the session for its current access token; after close code 4401 (the
+ * token expired or was revoked) it asks for a newer one, and stops once the session has none.
  * The protocol (messages, close codes) is the contracts' live-status module.
  */
 import type { Order } from '@orders/contracts'
@@ -18,12 +20,16 @@ export interface SocketLike {
 }
 
 export interface OrderFeedOptions {
-  url: string
+  /** The socket's address for an access token (liveStatusUrl). */
+  url: (accessToken: string) => string
+  /**
+   * The token to connect with: the current one, or (`rejected`: the server closed with 4401) a
+   * newer one. Null: the session has ended, and the feed stops. Rejects: no server, try later.
+   */
+  accessToken: (rejected?: string) => Promise<string | null>
   onOrder: (order: Order) => void
   /** Open (first time or again): changes may have been missed, read GET /orders. */
   onConnected: () => void
-  /** Closed with 4401: the person has to sign in again. The feed stops. */
-  onTokenExpired: () => void
   /** An attempt that never opened (the server refused the upgrade, e.g. 401, or is down). */
   onConnectFailed?: () => void
   onStateChange?: (state: FeedState) => void
@@ -46,6 +52,9 @@ const STABLE_AFTER_MS = 10_000
 export class OrderFeed {
   readonly #options: OrderFeedOptions
   #socket: SocketLike | undefined
+  /** The token the last socket was opened with, and whether the server refused it (4401). */
+  #token: { value: string, refused: boolean } | undefined
+  #connecting = false
   #attempt = 0
   #timer: ReturnType<typeof setTimeout> | undefined
   #stopped = false
@@ -69,7 +78,7 @@ export class OrderFeed {
 
   /** Skip the wait (the browser is back online). */
   reconnectNow (): void {
-    if (this.#stopped || this.#socket !== undefined) return
+    if (this.#stopped || this.#socket !== undefined || this.#connecting) return
     clearTimeout(this.#timer)
     this.#connect()
   }
@@ -77,7 +86,29 @@ export class OrderFeed {
   #connect (): void {
     const options = this.#options
     options.onStateChange?.(this.#attempt === 0 ? 'connecting' : 'reconnecting')
-    const socket = (options.createSocket ?? (url => new WebSocket(url)))(options.url)
+    this.#connecting = true
+    const previous = this.#token
+    options.accessToken(previous?.refused === true ? previous.value : undefined).then(token => {
+      this.#connecting = false
+      if (this.#stopped) return
+      if (token === null) { this.stop(); return }
+      this.#token = { value: token, refused: false }
+      this.#open(token)
+    }, () => {
+      this.#connecting = false
+      if (!this.#stopped) this.#retry()
+    })
+  }
+
+  #retry (): void {
+    this.#options.onStateChange?.('reconnecting')
+    const delay = (this.#options.reconnectDelayMs ?? reconnectDelayMs)(this.#attempt++)
+    this.#timer = setTimeout(() => { this.#connect() }, delay)
+  }
+
+  #open (token: string): void {
+    const options = this.#options
+    const socket = (options.createSocket ?? (url => new WebSocket(url)))(options.url(token))
     this.#socket = socket
     let openedAt: number | undefined
     socket.onopen = () => {
@@ -92,18 +123,12 @@ export class OrderFeed {
     socket.onclose = event => {
       if (this.#socket !== socket || this.#stopped) return
       this.#socket = undefined
-      if (event.code === LIVE_STATUS_CLOSE_CODES.tokenExpired) {
-        this.#stopped = true
-        options.onStateChange?.('stopped')
-        options.onTokenExpired()
-        return
-      }
+      // The token expired or was revoked: the next attempt asks for a newer one.
+      if (event.code === LIVE_STATUS_CLOSE_CODES.tokenExpired) this.#token = { value: token, refused: true }
       if (openedAt === undefined) options.onConnectFailed?.()
       else if (Date.now() - openedAt >= STABLE_AFTER_MS) this.#attempt = 0
-      // Too slow, replica going away, connection lost (1006): all reconnect.
-      options.onStateChange?.('reconnecting')
-      const delay = (options.reconnectDelayMs ?? reconnectDelayMs)(this.#attempt++)
-      this.#timer = setTimeout(() => { this.#connect() }, delay)
+      // Too slow, replica going away, connection lost (1006), token to renew: all reconnect.
+      this.#retry()
     }
   }
 }

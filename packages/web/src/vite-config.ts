@@ -26,6 +26,8 @@ const config = {
     proxy: {
       '/users': gateway,
       '/login': gateway,
+      '/logout': gateway,
+      '/oauth': gateway,
       '/orders': { target: gateway, ws: true }
     }
   }

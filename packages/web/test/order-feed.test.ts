@@ -15,27 +15,33 @@ class FakeSocket implements SocketLike {
   close (code?: number) { this.closedWith = code }
 }
 
-function feed (overrides: Partial<OrderFeedOptions> = {}) {
+/** A feed on fake sockets, whose session hands out t1, t2, … (a newer one when asked to replace). */
+async function feed (overrides: Partial<OrderFeedOptions> = {}) {
   const sockets: FakeSocket[] = []
   const seen: string[] = []
   const states: FeedState[] = []
+  let issued = 1
   const instance = new OrderFeed({
-    url: 'ws://app/orders/ws?access_token=t',
+    url: token => `ws://app/orders/ws?access_token=${token}`,
+    accessToken: async rejected => {
+      if (rejected !== undefined) { seen.push(`replace ${rejected}`); issued++ }
+      return `t${issued}`
+    },
     createSocket: url => { const s = new FakeSocket(url); sockets.push(s); return s },
     reconnectDelayMs: () => 0,
     onOrder: order => { seen.push(`order ${order.id} ${order.status}`) },
     onConnected: () => { seen.push('connected') },
-    onTokenExpired: () => { seen.push('token expired') },
     onConnectFailed: () => { seen.push('connect failed') },
     onStateChange: state => { states.push(state) },
     ...overrides
   })
   instance.start()
+  await sleep(1)
   return { instance, sockets, seen, states }
 }
 
 t.test('status changes are passed on; anything else the server sends is ignored', async t => {
-  const { sockets, seen } = feed()
+  const { sockets, seen } = await feed()
   sockets[0]!.open()
   sockets[0]!.send(JSON.stringify({ type: 'order.status_changed', order: { id: 'o1', status: 'completed' } }))
   sockets[0]!.send('not json')
@@ -46,7 +52,7 @@ t.test('status changes are passed on; anything else the server sends is ignored'
 })
 
 t.test('a dropped socket (1006, 1001, 1008 too slow) reconnects and reports the reconnect, to resynchronise', async t => {
-  const { sockets, seen, states } = feed()
+  const { sockets, seen, states } = await feed()
   sockets[0]!.open()
   sockets[0]!.drop(LIVE_STATUS_CLOSE_CODES.slowConsumer)
   await sleep(5)
@@ -59,18 +65,40 @@ t.test('a dropped socket (1006, 1001, 1008 too slow) reconnects and reports the 
   t.same(states, ['connecting', 'live', 'reconnecting', 'reconnecting', 'live', 'reconnecting', 'reconnecting', 'live'])
 })
 
-t.test('4401: the token expired; the feed stops and says so', async t => {
-  const { sockets, seen, states } = feed()
+t.test('4401: the token expired or was revoked; the feed reconnects with a newer one', async t => {
+  const { sockets, seen } = await feed()
+  t.equal(sockets[0]!.url, 'ws://app/orders/ws?access_token=t1')
   sockets[0]!.open()
   sockets[0]!.drop(LIVE_STATUS_CLOSE_CODES.tokenExpired)
   await sleep(5)
-  t.equal(sockets.length, 1, 'no reconnect with a dead token')
-  t.same(seen, ['connected', 'token expired'])
+  t.equal(sockets.length, 2)
+  t.equal(sockets[1]!.url, 'ws://app/orders/ws?access_token=t2', 'with the new token')
+  sockets[1]!.open()
+  t.same(seen, ['connected', 'replace t1', 'connected'])
+  sockets[1]!.drop(1006)
+  await sleep(5)
+  t.equal(sockets[2]!.url, 'ws://app/orders/ws?access_token=t2', 'another drop keeps the token')
+})
+
+t.test('when the session has no token any more, the feed stops', async t => {
+  const { sockets, states } = await feed({ accessToken: async rejected => (rejected === undefined ? 't1' : null) })
+  sockets[0]!.open()
+  sockets[0]!.drop(LIVE_STATUS_CLOSE_CODES.tokenExpired)
+  await sleep(5)
+  t.equal(sockets.length, 1, 'no reconnect without a token')
   t.equal(states.at(-1), 'stopped')
 })
 
+t.test('when no token can be had for now (the server is unreachable), it tries again', async t => {
+  let calls = 0
+  const { sockets } = await feed({ accessToken: async () => { if (++calls === 1) throw new Error('offline'); return 't1' } })
+  await sleep(5)
+  t.equal(calls, 2)
+  t.equal(sockets.length, 1)
+})
+
 t.test('an attempt that never opened is reported (the app then checks the token) and retried', async t => {
-  const { sockets, seen } = feed()
+  const { sockets, seen } = await feed()
   sockets[0]!.drop(1006)
   await sleep(5)
   t.same(seen, ['connect failed'])
@@ -78,7 +106,7 @@ t.test('an attempt that never opened is reported (the app then checks the token)
 })
 
 t.test('stop closes the socket and nothing reconnects afterwards', async t => {
-  const { instance, sockets } = feed()
+  const { instance, sockets } = await feed()
   sockets[0]!.open()
   instance.stop()
   t.equal(sockets[0]!.closedWith, 1000)

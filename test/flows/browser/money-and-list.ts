@@ -7,7 +7,7 @@
 import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { call, waitForOrderStatus, type TestSystem } from '../../system-helper.ts'
-import { launchBrowser, openPage, registerAndSignIn, saveScreenshot, tokenOf } from '../../browser-helper.ts'
+import { launchBrowser, openPage, registerAndSignIn, saveScreenshot, tokenOf, watchPage } from '../../browser-helper.ts'
 
 export async function moneyAndListFlow (t: Test, { gateway }: TestSystem) {
   const browser = await launchBrowser(t)
@@ -53,8 +53,7 @@ export async function moneyAndListFlow (t: Test, { gateway }: TestSystem) {
   t.test('amounts are in the order\'s currency, written the way the browser\'s locale writes them', async t => {
     const context = await browser.newContext({ baseURL: gateway, locale: 'de-DE' })
     t.teardown(async () => { await context.close() })
-    const page = await context.newPage()
-    page.setDefaultTimeout(15_000)
+    const page = watchPage(t, await context.newPage())
     await registerAndSignIn(page, newEmail('berlin'))
     const token = await tokenOf(page)
     t.equal((await call(`${gateway}/orders`, { method: 'POST', token, body: { items: [{ sku: 'BOOK-42', quantity: 3, unit_price: 499 }, { sku: 'PEN', quantity: 1, unit_price: 100 }] } })).status, 201)

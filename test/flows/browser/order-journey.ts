@@ -7,7 +7,7 @@
 import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { stopUntilTestEnds, type TestSystem } from '../../system-helper.ts'
-import { launchBrowser, openPage, placeOrder, registerAndSignIn, saveScreenshot, tokenOf } from '../../browser-helper.ts'
+import { launchBrowser, openPage, placeOrder, refreshCookieOf, registerAndSignIn, saveScreenshot, tokenOf } from '../../browser-helper.ts'
 
 export async function orderJourneyFlow (t: Test, shared: TestSystem) {
   const { gateway } = shared
@@ -63,7 +63,7 @@ export async function orderJourneyFlow (t: Test, shared: TestSystem) {
     await page.goto('/')
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
     t.equal(new URL(page.url()).pathname, '/sign-in', 'signed out: my orders are behind the sign-in page again')
-    t.equal(await page.evaluate(() => sessionStorage.getItem('orders.session')), null, 'no token is kept')
+    t.equal(await refreshCookieOf(page), undefined, 'the refresh cookie is gone')
   })
 
   t.test('an order over the payment limit ends failed, with the reason', async t => {

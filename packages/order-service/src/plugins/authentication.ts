@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { accessTokenClaimProblem, JwksKeyCache, strictAccessTokenVerifyOptions } from '@orders/platform'
+import { accessTokenClaimProblem, JwksKeyCache, strictAccessTokenVerifyOptions, type AccessTokenDenylist } from '@orders/platform'
 import { ACCESS_TOKEN_ALGORITHM, hasScope, LIVE_STATUS_TOKEN_PARAM, type AccessTokenClaims, type Scope } from '@orders/contracts'
 
 declare module '@fastify/jwt' {
@@ -19,21 +19,31 @@ declare module 'fastify' {
     requireWebSocketScope: (...scopes: Scope[]) => onRequestHookHandler
     /** The issuer's public keys (tests read its fetch count). */
     jwksKeys: JwksKeyCache
+    /** The access tokens revoked before they expire (signed out), refused by every guard. */
+    accessTokenDenylist: AccessTokenDenylist
   }
 }
 
 export interface AuthenticationOptions {
   userServiceUrl: string
+  denylist: AccessTokenDenylist
   /** The clock of the key cache (tests move it past the cache lifetime). */
   now?: () => number
 }
 
+/** Requests whose token may come in the query string: WebSocket upgrades, which cannot send headers. */
+const tokenInQueryAllowed = new WeakSet<FastifyRequest>()
+
 /**
  * Verifies access tokens against the user-service's JWKS (JwksKeyCache: known keys from
  * memory, at most one fetch per interval for unknown kids) with the strict claim rules every
- * verifier shares (platform/src/access-token-claims.ts).
+ * verifier shares (platform/src/access-token-claims.ts), then the denylist (a map lookup).
+ * Verification is cached per token (strictAccessTokenVerifyOptions): a repeated token costs a
+ * hash and a lookup; the claim rules and the denylist are checked on every request all the same.
  */
 export default fp(async function authentication (app, opts: AuthenticationOptions) {
+  const { denylist } = opts
+  app.decorate('accessTokenDenylist', denylist)
   const keys = new JwksKeyCache({
     jwksUrl: new URL('/.well-known/jwks.json', opts.userServiceUrl).toString(),
     now: opts.now,
@@ -50,7 +60,9 @@ export default fp(async function authentication (app, opts: AuthenticationOption
       if (pem === undefined) throw new Error('unknown kid')
       return pem
     },
-    verify: strictAccessTokenVerifyOptions(),
+    // One token lookup for every route, so every request goes through the one cached verifier
+    // (per-call options would make @fastify/jwt build a verifier, and a cache, per request).
+    verify: { ...strictAccessTokenVerifyOptions(), extractToken: (request: FastifyRequest) => bearerToken(request) ?? (tokenInQueryAllowed.has(request) ? tokenInQuery(request) : undefined) },
     messages: {
       authorizationTokenInvalid: 'The access token is invalid',
       authorizationTokenUntrusted: 'The access token is not trusted'
@@ -71,25 +83,31 @@ export default fp(async function authentication (app, opts: AuthenticationOption
   app.decorate('requireWebSocketScope', (...scopes: Scope[]) => scopeCheck(scopes, true))
 
   async function verifyAccessToken (request: FastifyRequest, fromQuery: boolean): Promise<void> {
+    if (fromQuery) tokenInQueryAllowed.add(request)
     try {
-      if (fromQuery) {
-        // @fastify/jwt honours a per-call extractToken (merged over the plugin's verify options);
-        // its types only declare it on the plugin options.
-        const fromQueryString = { extractToken: (req: FastifyRequest) => tokenInQuery(req) }
-        await request.jwtVerify(fromQueryString as Parameters<typeof request.jwtVerify>[0])
-      } else {
-        await request.jwtVerify()
-      }
+      await request.jwtVerify()
       const problem = accessTokenClaimProblem(request.user as unknown as Record<string, unknown>)
       if (problem !== undefined) throw new Error(problem)
+      // After the cache too: a token revoked after it was first verified is refused all the same.
+      if (denylist.isRevoked(request.user.jti)) throw Object.assign(new Error('revoked'), { code: 'REVOKED' })
     } catch (err) {
       request.log.info({ reason: (err as Error).message }, 'access token rejected')
-      // One sentence for every failure (the log has the reason); an expired token is worth naming.
-      const message = (err as { code?: string }).code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED' ? 'missing or invalid access token: it has expired' : 'missing or invalid access token'
+      // One sentence for every failure (the log has the reason); an expired or revoked token is worth naming.
+      const message = TELLING_MESSAGES[(err as { code?: string }).code ?? ''] ?? 'missing or invalid access token'
       throw app.httpErrors.unauthorized(fromQuery && !tokenInQuery(request) ? `The ${LIVE_STATUS_TOKEN_PARAM} query parameter is required` : message)
     }
   }
 }, { name: 'authentication' })
+
+const TELLING_MESSAGES: Record<string, string> = {
+  FST_JWT_AUTHORIZATION_TOKEN_EXPIRED: 'missing or invalid access token: it has expired',
+  REVOKED: 'missing or invalid access token: it has been revoked (signed out)'
+}
+
+function bearerToken (request: FastifyRequest): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')
+  return match?.[1]
+}
 
 function tokenInQuery (request: FastifyRequest): string | undefined {
   return (request.query as Record<string, string | undefined>)[LIVE_STATUS_TOKEN_PARAM]

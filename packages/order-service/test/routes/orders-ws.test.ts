@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import WebSocket from 'ws'
 import pino from 'pino'
-import { createBrokerConnection, createEventPublisher, createServiceInstance } from '@orders/platform'
+import { AccessTokenDenylist, createBrokerConnection, createEventPublisher, createServiceInstance } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import { createTestDatabase, createTestVhost, startTestTokenIssuer } from '@orders/test-support'
 import orderServiceApp from '../../src/app.ts'
@@ -29,7 +29,8 @@ t.test('live status changes over WebSocket', async t => {
   const hub = new OrderNotificationHub({ log })
   const consumer = consumeStatusEvents({ broker, hub, instanceId: 'test', log })
   await new Promise(resolve => consumer.once('ready', resolve))
-  await app.register(orderServiceApp, { db: database.db, broker, userServiceUrl: issuer.url, onOutboxCommitted: () => { relay.wake() }, hub })
+  const denylist = await AccessTokenDenylist.open({ log })
+  await app.register(orderServiceApp, { db: database.db, broker, userServiceUrl: issuer.url, onOutboxCommitted: () => { relay.wake() }, hub, denylist })
   await app.listen({ host: '127.0.0.1', port: 0 })
   relay.start()
   const base = `127.0.0.1:${(app.server.address() as AddressInfo).port}`
@@ -117,6 +118,18 @@ t.test('live status changes over WebSocket', async t => {
     const client = await connect(`?access_token=${issuer.userToken(alice, { claims: { exp: now + 1 } })}`)
     const [code] = await new Promise<[number]>(resolve => client.socket.once('close', (c: number) => resolve([c])))
     t.equal(code, 4401)
+  })
+
+  t.test('the sockets of a revoked token are closed with 4401, others stay open, and it cannot open another', async t => {
+    const jti = randomUUID()
+    const token = issuer.userToken(alice, { claims: { jti } })
+    const revokedOne = await connect(`?access_token=${token}`)
+    const other = await connect(`?access_token=${issuer.userToken(alice)}`)
+    const closed = new Promise<[number, string]>(resolve => revokedOne.socket.once('close', (code: number, reason: Buffer) => resolve([code, String(reason)])))
+    await denylist.revoke([{ jti, expiresAt: Math.floor(Date.now() / 1000) + 900 }])
+    t.same(await closed, [4401, 'access token revoked'])
+    t.equal(other.socket.readyState, WebSocket.OPEN, 'another token\'s socket stays open')
+    t.equal(await refusedWith(`?access_token=${token}`), 401, 'the revoked token cannot open a new one')
   })
 
   t.test('the token in the query string never reaches the logs', async t => {

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { oneWrongAtATime, userTokenClaimChoices, type ClaimChoice } from '@orders/test-support'
 import { buildUserService, register, signWithServiceKey } from '../helper.ts'
 
-t.test('GET /users/me verifies every claim: anything missing or wrong is 401, never 500', async t => {
+t.test('GET /users/me verifies every claim (a jti too): anything missing or wrong is 401, never 500', async t => {
   const { app, db } = await buildUserService(t)
   const ada = await register(app, 'ada@example.com')
   const choices = userTokenClaimChoices(ada.id)

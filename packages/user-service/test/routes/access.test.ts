@@ -5,6 +5,8 @@ import { buildUserService, login, register } from '../helper.ts'
 // it says (platform's route guards); this keeps the list, the OpenAPI document and the answers in step.
 const PUBLIC = ['POST /users', 'POST /login', 'POST /oauth/token', 'GET /.well-known/jwks.json', 'GET /healthz', 'GET /readyz']
 const USER_TOKEN = ['GET /users/me']
+// Anyone may call it; it ends only the session of the bearer token it carries (routes/logout.test.ts).
+const OPTIONAL_BEARER = ['POST /logout']
 
 t.test('who may call each route', async t => {
   const { app } = await buildUserService(t, {
@@ -23,11 +25,13 @@ t.test('who may call each route', async t => {
   t.test('the OpenAPI document lists exactly these routes, a bearer token only on the guarded ones', async t => {
     const { paths } = (await app.inject({ url: '/docs/json' })).json() as { paths: Record<string, Record<string, { security?: unknown[], responses: Record<string, unknown> }>> }
     const documented = Object.entries(paths).flatMap(([path, operations]) => Object.entries(operations).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, operation })))
-    t.same(documented.map(d => d.route).sort(), [...PUBLIC, ...USER_TOKEN].sort())
+    t.same(documented.map(d => d.route).sort(), [...PUBLIC, ...USER_TOKEN, ...OPTIONAL_BEARER].sort())
     for (const { route, operation } of documented) {
       if (USER_TOKEN.includes(route)) {
         t.same(operation.security, [{ bearerAuth: [] }], `${route} needs a bearer token`)
         t.ok(operation.responses['401'] && operation.responses['403'], `${route} documents 401 and 403`)
+      } else if (OPTIONAL_BEARER.includes(route)) {
+        t.same(operation.security, [{ bearerAuth: [] }, {}], `${route} takes a bearer token, or none`)
       } else {
         t.equal(operation.security, undefined, `${route} is public`)
       }
@@ -35,7 +39,7 @@ t.test('who may call each route', async t => {
   })
 
   t.test('public routes answer without a token', async t => {
-    for (const route of PUBLIC) {
+    for (const route of [...PUBLIC, ...OPTIONAL_BEARER]) {
       const res = await call(route)
       t.notOk([401, 403].includes(res.statusCode), `${route} answered ${res.statusCode}`)
     }

@@ -57,7 +57,7 @@ t.test('service tokens (client-credentials grant)', async t => {
   t.test('another grant type is 400 unsupported_grant_type', async t => {
     const res = await form('grant_type=password&client_id=order-processor&client_secret=processor-secret')
     t.equal(res.statusCode, 400)
-    t.same(res.json(), { statusCode: 400, error: 'Bad Request', message: 'unsupported_grant_type: only "client_credentials" is supported' })
+    t.same(res.json(), { statusCode: 400, error: 'Bad Request', message: 'unsupported_grant_type: only "client_credentials" and "refresh_token" are supported' })
   })
 
   t.test('a scope the client was not granted is 400 invalid_scope', async t => {

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { createHmac, createPublicKey } from 'node:crypto'
+import { createHmac, createPublicKey, randomUUID } from 'node:crypto'
 import { buildUserService, decodeToken, login, register, signWithServiceKey, unsignedToken } from '../helper.ts'
 
 t.test('reading one\'s own account', async t => {
@@ -11,7 +11,7 @@ t.test('reading one\'s own account', async t => {
   const me = (headers: Record<string, string> = {}) => app.inject({ method: 'GET', url: '/users/me', headers })
   const bearer = (value: string) => ({ authorization: `Bearer ${value}` })
   const now = () => Math.floor(Date.now() / 1000)
-  const validClaims = () => ({ iss: 'urn:order-platform:user-service', aud: 'order-platform', sub: ada.id, scope: 'orders', iat: now(), exp: now() + 900 })
+  const validClaims = () => ({ iss: 'urn:order-platform:user-service', aud: 'order-platform', sub: ada.id, scope: 'orders', iat: now(), exp: now() + 900, jti: randomUUID() })
 
   const expectUnauthorized = (t: Test, res: Awaited<ReturnType<typeof me>>, message: string | RegExp = 'missing or invalid access token') => {
     t.equal(res.statusCode, 401)
@@ -42,6 +42,17 @@ t.test('reading one\'s own account', async t => {
   t.test('with an expired token: 401 saying it expired', async t => {
     const expired = await signWithServiceKey(db, { typ: 'at+jwt' }, { ...validClaims(), iat: now() - 1000, exp: now() - 100 })
     expectUnauthorized(t, await me(bearer(expired)), 'missing or invalid access token: it has expired')
+  })
+
+  t.test('a token verified (and cached) while valid is refused once it has expired', async t => {
+    const shortLived = await signWithServiceKey(db, { typ: 'at+jwt' }, { ...validClaims(), exp: now() + 60 })
+    t.equal((await me(bearer(shortLived))).statusCode, 200)
+    t.equal((await me(bearer(shortLived))).statusCode, 200, 'a cache hit')
+    // The verifier and the claim rules read Date.now(): 61 s on, without waiting for them.
+    const realNow = Date.now
+    Date.now = () => realNow() + 61_000
+    t.teardown(() => { Date.now = realNow })
+    expectUnauthorized(t, await me(bearer(shortLived)), 'missing or invalid access token: it has expired')
   })
 
   t.test('with a tampered token (another subject, same signature): 401', async t => {

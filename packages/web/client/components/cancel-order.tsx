@@ -6,13 +6,13 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Order } from '@orders/contracts'
-import { api, type ApiError } from '../api.ts'
+import { api, type AccessTokens, type ApiError } from '../api.ts'
 import { canCancel, cancelRefusal, secondsLeft, shortOrderId } from '../orders.ts'
 import { ErrorMessage, Notice } from './page.tsx'
 
 type Outcome = { kind: 'cancelled' } | { kind: 'error', message: string }
 
-export function CancelOrder ({ order, token, onOrder }: { order: Order, token: string, onOrder: (order: Order) => void }) {
+export function CancelOrder ({ order, tokens, onOrder }: { order: Order, tokens: AccessTokens, onOrder: (order: Order) => void }) {
   const dialog = useRef<HTMLDialogElement>(null)
   const keep = useRef<HTMLButtonElement>(null)
   const outcomeBox = useRef<HTMLDivElement>(null)
@@ -34,13 +34,13 @@ export function CancelOrder ({ order, token, onOrder }: { order: Order, token: s
   async function cancel () {
     setBusy(true)
     try {
-      onOrder(await api.cancelOrder(token, order.id))
+      onOrder(await api.cancelOrder(tokens, order.id))
       setOutcome({ kind: 'cancelled' })
     } catch (err) {
       const error = err as ApiError
       let message = error.message
       if (error.status === 409) {
-        const fresh = await api.getOrder(token, order.id).catch(() => null)
+        const fresh = await api.getOrder(tokens, order.id).catch(() => null)
         if (fresh) {
           onOrder(fresh)
           message = cancelRefusal(fresh.status)

@@ -14,7 +14,7 @@ const MAX_ROWS = ORDER_LIMITS.items.maxItems
 
 export function NewOrderPage () {
   const { route } = useLocation()
-  const { session, setNotice } = useSession()
+  const { tokens, setNotice } = useSession()
   const nextKey = useRef(1)
   const emptyRow = (): ItemRow => ({ key: nextKey.current++, sku: '', quantity: '1', unitPrice: '' })
   const [rows, setRows] = useState<ItemRow[]>(() => [emptyRow()])
@@ -51,7 +51,7 @@ export function NewOrderPage () {
     setErrors({})
     setBusy(true)
     try {
-      const order = await api.placeOrder(session!.token, { items: parsed.items, currency }, idempotencyKey.current)
+      const order = await api.placeOrder(tokens, { items: parsed.items, currency }, idempotencyKey.current)
       setNotice(`Order ${shortOrderId(order.id)} placed; total ${formatMoney(order.total, order.currency)}.`)
       route('/')
     } catch (err) {

@@ -12,19 +12,18 @@ import { useLiveOrders, useSession } from '../session-context.tsx'
 export function OrderDetailPage () {
   const { params } = useRoute()
   const id = params.id ?? ''
-  const { session } = useSession()
-  const token = session!.token
+  const { tokens } = useSession()
   const [order, setOrder] = useState<Order | null>(null)
   const [error, setError] = useState<string | null>(null)
 
   /** A version of the order from anywhere (GET, the live feed, a cancel): the later one is kept. */
   const update = (fresh: Order) => { setOrder(current => (current ? laterVersion(current, fresh) : fresh)) }
   const load = () => {
-    api.getOrder(token, id)
+    api.getOrder(tokens, id)
       .then(fresh => { update(fresh) })
       .catch((err: ApiError) => { setError(err.message) })
   }
-  useEffect(() => { setOrder(null); setError(null); load() }, [token, id])
+  useEffect(() => { setOrder(null); setError(null); load() }, [tokens, id])
 
   useLiveOrders(event => {
     if (event.kind === 'connected') load()
@@ -58,7 +57,7 @@ export function OrderDetailPage () {
             <dt>Order number</dt>
             <dd class="order-facts__id">{order.id}</dd>
           </dl>
-          <CancelOrder key={order.id} order={order} token={token} onOrder={update} />
+          <CancelOrder key={order.id} order={order} tokens={tokens} onOrder={update} />
           <div class="table-scroll">
             <table class="items">
               <caption>Items</caption>

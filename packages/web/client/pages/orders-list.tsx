@@ -21,8 +21,7 @@ function statusFrom (query: Record<string, string>): OrderStatus | null {
 export function OrdersListPage () {
   const { query, route } = useLocation()
   const status = statusFrom(query)
-  const { session } = useSession()
-  const token = session!.token
+  const { tokens } = useSession()
   const notice = useNotice()
   const [list, setList] = useState<OrderList | null>(null)
   const [error, setError] = useState<string | null>(null)
@@ -32,10 +31,10 @@ export function OrdersListPage () {
   useEffect(() => {
     setList(null)
     setError(null)
-    api.listOrders(token, { limit: PAGE_SIZE, status })
+    api.listOrders(tokens, { limit: PAGE_SIZE, status })
       .then(page => { setList({ orders: page.orders, nextCursor: page.next_cursor }) })
       .catch((err: ApiError) => { setError(err.message) })
-  }, [token, status])
+  }, [tokens, status])
 
   useLiveOrders(event => {
     if (event.kind === 'order') {
@@ -46,9 +45,9 @@ export function OrdersListPage () {
     }
     // (Re)connected: whatever changed while the socket was down is read again.
     const limit = Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, list?.orders.length ?? 0))
-    api.listOrders(token, { limit, status })
+    api.listOrders(tokens, { limit, status })
       .then(page => { setList(current => resynchronise(current ?? { orders: [], nextCursor: null }, { orders: page.orders, nextCursor: page.next_cursor })) })
-      .catch(() => {}) // the next reconnect tries again; a 401 signs out
+      .catch(() => {}) // the next reconnect tries again; a session that ended signs out
   })
 
   async function loadMore () {
@@ -56,7 +55,7 @@ export function OrdersListPage () {
     setLoadingMore(true)
     setError(null)
     try {
-      const page = await api.listOrders(token, { limit: PAGE_SIZE, cursor: list.nextCursor, status })
+      const page = await api.listOrders(tokens, { limit: PAGE_SIZE, cursor: list.nextCursor, status })
       setList(current => current && appendPage(current, { orders: page.orders, nextCursor: page.next_cursor }))
     } catch (err) {
       setError((err as ApiError).message)

@@ -3,21 +3,19 @@ import { useLocation } from 'preact-iso'
 import { api } from '../api.ts'
 import { FormField } from '../components/form-field.tsx'
 import { ErrorMessage, Notice, Page } from '../components/page.tsx'
-import { sessionFromLogin } from '../session.ts'
 import { useNotice, useSession } from '../session-context.tsx'
 import { useApiSubmit } from './forms.ts'
 
 export function SignInPage () {
-  const { route, query } = useLocation()
-  const { signIn, lastEmail, returnTo, setReturnTo } = useSession()
+  const { query } = useLocation()
+  const { signIn, lastEmail } = useSession()
   const notice = useNotice()
   const [email, setEmail] = useState(query.email ?? lastEmail ?? '')
   const [password, setPassword] = useState('')
   const { submit, error, busy } = useApiSubmit(async () => {
     const login = await api.login(email.trim(), password)
-    signIn(sessionFromLogin(email.trim(), login))
-    setReturnTo(null)
-    route(returnTo ?? '/')
+    // Signed in: the page's guard (app.tsx) takes the person where they were going.
+    signIn(email.trim(), login)
   }, {
     // Wrong credentials: try the password again.
     onRefused: () => { setPassword('') },
