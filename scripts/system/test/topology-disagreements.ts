@@ -108,7 +108,8 @@ export function composeDisagreements (compose: string): string[] {
 function accountDisagreements (name: string, account: (typeof SERVICES)[number]['account'], env: Record<string, string>, services: Record<string, ComposeService>): string[] {
   if (account === undefined) return []
   const problems: string[] = []
-  const user = (url: string | undefined) => url === undefined ? undefined : decodeURIComponent(new URL(url).username)
+  // The URLs hold `${…}` references to their passwords, which no URL parser takes.
+  const user = (url: string | undefined) => url === undefined ? undefined : /^[a-z]+:\/\/([^:@/]+)/.exec(url)?.[1]
   if (user(env.DATABASE_URL) !== defaultDatabaseRole(account)) problems.push(`compose.yaml: ${name} connects to PostgreSQL as ${user(env.DATABASE_URL)}; its account ${account} is ${defaultDatabaseRole(account)}`)
   if (user(env.AMQP_URL) !== account) problems.push(`compose.yaml: ${name} connects to RabbitMQ as ${user(env.AMQP_URL)}; its account is ${account}`)
   const setUp = [['migrate', databaseUrlVariable(account), env.DATABASE_URL], ['broker-setup', brokerUrlVariable(account), env.AMQP_URL]] as const
