@@ -12,8 +12,8 @@ import type { OrderNotificationHub } from './hub.ts'
  * Only events the order-service published reach a browser: their `user-id` must be
  * `trustedPublisher`, the order-service's broker user. RabbitMQ refuses any publish whose
  * user-id is not its connection's user, so that check is the trust boundary (doc/messaging.md,
- * "Who may publish"); past it, the body is the order-service's own, built from the contracts'
- * types, and is not validated again.
+ * "Who may publish"); past it, the body is one the order-service wrote itself, and is not
+ * validated again.
  */
 export function consumeStatusEvents (options: { broker: Connection, hub: OrderNotificationHub, instanceId: string, trustedPublisher: string, log: Logger }) {
   const queue = `${NOTIFICATION_QUEUE_PREFIX}${options.instanceId}.${randomUUID()}`
