@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Type } from '@sinclair/typebox'
 import { loadConfig } from '@orders/platform'
-import { createPrefixedWriter, PORTS, REPO_ROOT, startHaEngines, startSystem, type HaEngines, type RunningSystem, type SystemPorts } from '@orders/system'
+import { createPrefixedWriter, localRabbitmqctl, PORTS, REPO_ROOT, startHaEngines, startSystem, type HaEngines, type RunningSystem, type SystemPorts } from '@orders/system'
 import { startObservingFromDev } from '@orders/system/observe'
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -95,8 +95,11 @@ try {
     startAborted.signal.throwIfAborted()
   }
   system = await startSystem({
+    // As admins: the migrate step and the broker setup create each service's own role and
+    // user (fresh passwords every start), which the services connect as (doc/security.md).
     databaseUrl: engines?.databaseUrl ?? config.DATABASE_URL,
     amqpUrl: engines?.amqpUrl ?? config.AMQP_URL,
+    rabbitmqctl: engines?.broker.rabbitmqctl ?? localRabbitmqctl,
     // Every quorum queue on all three nodes of the cluster.
     env: ha ? { QUORUM_INITIAL_GROUP_SIZE: '3' } : undefined,
     logLevel: config.LOG_LEVEL,

@@ -18,6 +18,7 @@ import { cancelOrderFlow } from './flows/browser/cancel-order.ts'
 import { moneyAndListFlow } from './flows/browser/money-and-list.ts'
 import { sessionsFlow } from './flows/browser/sessions.ts'
 import { metricsFlow } from './flows/metrics.ts'
+import { leastPrivilegeFlow } from './flows/least-privilege.ts'
 
 const flows: Array<[name: string, flow: (t: Test, system: TestSystem) => Promise<void>]> = [
   ['the order flow end to end, through the gateway', orderFlow],
@@ -27,7 +28,8 @@ const flows: Array<[name: string, flow: (t: Test, system: TestSystem) => Promise
   ['in the browser: sessions that last across reloads and refreshes, and end for good', sessionsFlow],
   ['in the browser: cancelling an order', cancelOrderFlow],
   ['in the browser: money in the order’s currency, the form’s checks, the list by status', moneyAndListFlow],
-  ['metrics: Prometheus scrapes every process and finds each metric after an order', metricsFlow]
+  ['metrics: Prometheus scrapes every process and finds each metric after an order', metricsFlow],
+  ['least privilege: every process connected as its own service\'s database role and broker user', leastPrivilegeFlow]
 ]
 
 // The flows run one after another in this one file, so it needs more than the 180 s .taprc

@@ -42,6 +42,7 @@ export async function startTestSystem (t: Test, env: Record<string, string> = {}
     await isolated.stop()
   })
   const { system, database, vhost } = isolated
+  // db and amqpUrl are the admins' (guest on the vhost), for assertions; the processes run as their own roles and users (system.serviceUrls).
   return { system, db: database.db, amqpUrl: vhost.url, lines, gateway: system.gatewayUrl }
 }
 

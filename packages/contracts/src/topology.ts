@@ -36,13 +36,26 @@ export const QUEUES = {
   orderGracePeriod: 'order-processor.grace-period'
 } as const
 
+/**
+ * Each order-service replica's own queue of status events is named
+ * `order-service.notifications.<instance>.<uuid>` (exclusive, auto-deleted: it goes with its replica).
+ */
+export const NOTIFICATION_QUEUE_PREFIX = 'order-service.notifications.'
+
+/** Every exchange and queue of the order-processor is named with this prefix (its broker permissions rely on it). */
+export const PROCESSOR_NAME_PREFIX = 'order-processor.'
+
 export const ROUTING_KEYS = {
   orderCreated: 'order_created',
   orderStatusChanged: 'order_status_changed',
   userRegistered: 'user_registered'
 } as const
 
-/** The event exchanges, one per publishing service; each publisher declares its own. */
+/**
+ * The event exchanges, one per publishing service. Each publisher declares its own; the broker
+ * setup (`brokerDefinitions`, packages/platform) declares them all, so a consumer can bind to
+ * one before its publisher first connected, without configure permission on it.
+ */
 export const EVENT_EXCHANGES = {
   orderEvents: { exchange: EXCHANGES.orderEvents, type: 'topic', durable: true },
   userEvents: { exchange: EXCHANGES.userEvents, type: 'topic', durable: true }
@@ -134,9 +147,10 @@ export function processorTopology (retryDelaysMs: readonly number[], { quorumIni
       ...safeDeadLettering
     }
   }
-  // The exchanges the work queue is bound to, and its dead-letter exchange.
+  // The processor's own exchanges the work queue is bound to, and its dead-letter exchange. Not
+  // `orders.events`: that one is the order-service's (and the broker setup's, so that it exists
+  // before anyone binds to it); binding to it takes only read permission (service-accounts.ts).
   const workQueueExchanges = [
-    EVENT_EXCHANGES.orderEvents,
     { exchange: EXCHANGES.processorWork, type: 'direct', durable: true },
     { exchange: EXCHANGES.processorDeadLetter, type: 'fanout', durable: true }
   ] as const

@@ -1,14 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULT_RETRY_DELAYS_MS } from '@orders/contracts'
-import { commonConfigProperties, loadConfig } from '@orders/platform'
+import { commonConfigProperties, loadConfig, serviceConnectionProperties } from '@orders/platform'
 
 const HttpUrl = (defaultValue?: string) => Type.String({ pattern: '^https?://', ...(defaultValue ? { default: defaultValue } : {}) })
 
 export const ProcessorConfigSchema = Type.Object({
-  /** The processor's own schema `processor` (payments) lives there. */
-  DATABASE_URL: commonConfigProperties.DATABASE_URL,
+  /** DATABASE_URL: the processor's own schema `processor` (payments) lives there. */
+  ...serviceConnectionProperties('order-processor'),
   DATABASE_POOL_SIZE: commonConfigProperties.DATABASE_POOL_SIZE,
-  AMQP_URL: commonConfigProperties.AMQP_URL,
   LOG_LEVEL: commonConfigProperties.LOG_LEVEL,
   HOST: commonConfigProperties.HOST,
   /** Health and readiness only; the processor serves no API. */

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { loadProcessorConfig } from '../src/config.ts'
 
-t.test('defaults: gateway on 8080, token endpoint behind it, health on 3005', async t => {
+t.test('defaults: gateway on 8080, token endpoint behind it, health on 3005, its own database role and broker user', async t => {
   const config = loadProcessorConfig({ PROCESSOR_CLIENT_SECRET: 's3cret' })
   t.match(config, {
     GATEWAY_URL: 'http://127.0.0.1:8080',
@@ -12,7 +12,8 @@ t.test('defaults: gateway on 8080, token endpoint behind it, health on 3005', as
     PROCESSING_DELAY_MS: 0,
     PROCESSOR_PREFETCH: 16,
     RETRY_DELAYS_MS: [1_000, 5_000, 30_000, 120_000],
-    DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/order_platform',
+    DATABASE_URL: 'postgres://order_processor@127.0.0.1:5432/order_platform',
+    AMQP_URL: 'amqp://order-processor@127.0.0.1:5672',
     LOG_LEVEL: 'info'
   })
 })

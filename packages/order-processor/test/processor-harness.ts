@@ -64,7 +64,8 @@ export async function startProcessorHarness (
   async function startProcessor (overrides: Record<string, string> = {}, extraOptions: OrderProcessorOptions = {}): Promise<OrderProcessor> {
     const config = loadProcessorConfig({
       AMQP_URL: vhost.url,
-      DATABASE_URL: database.url,
+      // Its own role, as in production; the broker as guest (the permissions have tests of their own).
+      DATABASE_URL: database.serviceUrls['order-processor'],
       DATABASE_POOL_SIZE: '4',
       GATEWAY_URL: orderService.url,
       PROCESSOR_CLIENT_SECRET: TEST_CLIENT_SECRET,

@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DEFAULT_CURRENCY } from '@orders/contracts'
-import { commonConfigProperties, redisConfigProperties } from '@orders/platform'
+import { commonConfigProperties, redisConfigProperties, serviceConnectionProperties } from '@orders/platform'
 
 export const OrderServiceConfig = Type.Object({
   ...commonConfigProperties,
+  ...serviceConnectionProperties('order-service'),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
   /** Tells replicas apart in logs. */
   INSTANCE_ID: Type.String({ default: 'order-service' }),
@@ -36,6 +37,8 @@ export type OrderServiceConfig = Static<typeof OrderServiceConfig>
 
 export const RelayConfig = Type.Object({
   ...commonConfigProperties,
+  // The relay publishes the order-service's events: its account too.
+  ...serviceConnectionProperties('order-service'),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3004 }),
   RELAY_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 250 })
 })

@@ -4,7 +4,7 @@
  * commit and publish still go out. Its port serves only /healthz, /readyz and /docs.
  */
 import '@orders/platform/tracing-autostart' // first: the SDK, when on, must be in place before pg, fastify and undici load
-import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig, databaseAndBrokerChecks, registerServiceBasics, requireDependencies } from '@orders/platform'
+import { brokerUser, createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, loadConfig, databaseAndBrokerChecks, registerServiceBasics, requireDependencies } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import { RelayConfig } from './config.ts'
 import { ORDERS_SCHEMA, type OrdersDatabase } from './database.ts'
@@ -14,7 +14,7 @@ await requireDependencies('outbox-relay', { database: config.DATABASE_URL, broke
 const app = createServiceInstance({ service: 'outbox-relay', logLevel: config.LOG_LEVEL })
 const db = createDatabase<OrdersDatabase>({ connectionString: config.DATABASE_URL, poolSize: 2, applicationName: 'outbox-relay' })
 const broker = createBrokerConnection(config.AMQP_URL, 'outbox-relay', app.log)
-const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher: () => createEventPublisher(broker), log: app.log, pollIntervalMs: config.RELAY_POLL_INTERVAL_MS })
+const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher: () => createEventPublisher(broker), userId: brokerUser(config.AMQP_URL), log: app.log, pollIntervalMs: config.RELAY_POLL_INTERVAL_MS })
 
 await app.register(async instance => {
   await registerServiceBasics(instance, {

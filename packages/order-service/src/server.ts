@@ -3,7 +3,7 @@
  * outbox relay, the HTTP app; and an orderly shutdown on SIGTERM.
  */
 import '@orders/platform/tracing-autostart' // first: the SDK, when on, must be in place before pg, fastify and undici load
-import { createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, createRedisClient, loadConfig, requireDependencies } from '@orders/platform'
+import { brokerUser, createBrokerConnection, createDatabase, createEventPublisher, createServiceInstance, closeOnSignals, createRedisClient, loadConfig, requireDependencies } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import orderServiceApp from './app.ts'
 import { OrderNotificationHub } from './notifications/hub.ts'
@@ -19,11 +19,12 @@ const db = createDatabase<OrdersDatabase>({ connectionString: config.DATABASE_UR
 const broker = createBrokerConnection(config.AMQP_URL, config.INSTANCE_ID, app.log)
 // Publishes this replica's events right after each commit; the standalone relay and the
 // other replicas' polls pick up whatever a crash leaves behind.
-const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher: () => createEventPublisher(broker), log: app.log.child({ component: 'outbox-relay' }), pollIntervalMs: config.RELAY_POLL_INTERVAL_MS })
+const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher: () => createEventPublisher(broker), userId: brokerUser(config.AMQP_URL), log: app.log.child({ component: 'outbox-relay' }), pollIntervalMs: config.RELAY_POLL_INTERVAL_MS })
 
 const redis = createRedisClient({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, log: app.log.child({ component: 'redis' }) })
 const hub = new OrderNotificationHub({ log: app.log.child({ component: 'notifications' }) })
-const statusEvents = consumeStatusEvents({ broker, hub, instanceId: config.INSTANCE_ID, log: app.log })
+// Status events count only when the order-service published them: RabbitMQ vouches for the user-id.
+const statusEvents = consumeStatusEvents({ broker, hub, instanceId: config.INSTANCE_ID, trustedPublisher: brokerUser(config.AMQP_URL), log: app.log })
 
 let draining = false
 await app.register(orderServiceApp, {

@@ -6,8 +6,9 @@ import orderServiceApp from '../src/app.ts'
 import { OrderNotificationHub } from '../src/notifications/hub.ts'
 
 /**
- * The order-service app on a database of its own, verifying tokens of a test issuer's JWKS.
- * Everything is closed and dropped when the test ends.
+ * The order-service app on a database of its own, connected as the order-service's own role,
+ * verifying tokens of a test issuer's JWKS. `db` is the admin's, for assertions. Everything is
+ * closed and dropped when the test ends.
  */
 export async function buildOrderService (t: Test, options: { gracePeriodMs?: number, defaultCurrency?: string } = {}) {
   const database = await createTestDatabase()
@@ -16,7 +17,7 @@ export async function buildOrderService (t: Test, options: { gracePeriodMs?: num
   let outboxCommits = 0
   const app = createServiceInstance({ service: 'order-service-test', logLevel: process.env.TEST_LOG_LEVEL ?? 'silent' })
   await app.register(orderServiceApp, {
-    db: database.db,
+    db: database.as('order-service'),
     broker,
     userServiceUrl: issuer.url,
     onOutboxCommitted: () => { outboxCommits++ },

@@ -37,7 +37,7 @@ t.test('a key rotation under load: both keys verify everywhere during the overla
   const broker = new Connection((await resolveServiceUrls()).amqpUrl)
   const orders = createServiceInstance({ service: 'order-service-test', logLevel: process.env.TEST_LOG_LEVEL ?? 'silent' })
   const hub = new OrderNotificationHub({ log: orders.log })
-  await orders.register(orderServiceApp, { db: ordersDatabase.db, broker, userServiceUrl, onOutboxCommitted: () => {}, hub })
+  await orders.register(orderServiceApp, { db: ordersDatabase.as('order-service'), broker, userServiceUrl, onOutboxCommitted: () => {}, hub })
   await orders.listen({ host: '127.0.0.1', port: 0 })
   const ordersHost = `127.0.0.1:${(orders.server.address() as AddressInfo).port}`
   t.teardown(async () => { hub.closeAll(); await orders.close(); await broker.close(); await ordersDatabase.drop() })

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { Connection } from 'rabbitmq-client'
 import { SpanKind } from '@opentelemetry/api'
 import { EXCHANGES, ROUTING_KEYS, type Order } from '@orders/contracts'
-import { createServiceInstance, startTracing } from '@orders/platform'
+import { brokerUser, createServiceInstance, startTracing } from '@orders/platform'
 import { createTestVhost, WatchedSpanExporter } from '@orders/test-support'
 import { consumeStatusEvents } from '../src/notifications/status-events-consumer.ts'
 import type { OrderNotificationHub } from '../src/notifications/hub.ts'
@@ -50,7 +50,7 @@ t.test('a status event is handled, and pushed to WebSockets, in a span under the
   const log = createServiceInstance({ service: 'order-service-test', logLevel: 'silent' }).log
   const pushed: Order[] = []
   const hub = { notifyStatusChanged: (order: Order) => { pushed.push(order) } } as unknown as OrderNotificationHub
-  const consumer = consumeStatusEvents({ broker, hub, instanceId: 'tracing-test', log })
+  const consumer = consumeStatusEvents({ broker, hub, instanceId: 'tracing-test', trustedPublisher: brokerUser(vhost.url), log })
   const publisher = broker.createPublisher({ confirm: true })
   t.teardown(async () => {
     await publisher.close()
@@ -63,7 +63,7 @@ t.test('a status event is handled, and pushed to WebSockets, in a span under the
   const now = new Date().toISOString()
   const order = { id: randomUUID(), user_id: randomUUID(), status: 'completed', items: sampleItems, currency: 'EUR', total: 2599, failure_reason: null, created_at: now, updated_at: now, cancellable_until: now }
   const event = { id: randomUUID(), type: 'order_status_changed', version: 1, occurred_at: now, data: { order, previous_status: 'processing' } }
-  await publisher.send({ exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, headers: { traceparent: traceparent('a3ce929b0e0e4736') } }, event)
+  await publisher.send({ exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, userId: brokerUser(vhost.url), headers: { traceparent: traceparent('a3ce929b0e0e4736') } }, event)
 
   const processed = await exporter.ended(`process ${ROUTING_KEYS.orderStatusChanged}`)
   const push = await exporter.ended('push order status to WebSockets')

@@ -14,6 +14,12 @@ export interface OutboxRelayOptions {
    * did not come in time, is closed and replaced before the next batch (see #replacePublisher).
    */
   publisher: Publisher | (() => Publisher)
+  /**
+   * The broker user the publisher's connection authenticates as, set as every message's AMQP
+   * `user-id`: RabbitMQ refuses a message whose user-id is not its connection's user, so a
+   * consumer that checks it knows which service published (doc/messaging.md, "Who may publish").
+   */
+  userId?: string
   /** How long a batch waits for its confirms before its rows go back to pending. */
   confirmTimeoutMs?: number
   /**
@@ -69,6 +75,7 @@ export class OutboxRelay {
   readonly #schema: string
   readonly #createPublisher: (() => Publisher) | undefined
   #publisher: Publisher
+  readonly #userId: string | undefined
   readonly #confirmTimeoutMs: number
   readonly #leaseMs: number
   readonly #log: Logger
@@ -91,6 +98,7 @@ export class OutboxRelay {
     this.#schema = options.schema
     this.#createPublisher = typeof options.publisher === 'function' ? options.publisher : undefined
     this.#publisher = typeof options.publisher === 'function' ? options.publisher() : options.publisher
+    this.#userId = options.userId
     this.#confirmTimeoutMs = options.confirmTimeoutMs ?? 10_000
     this.#leaseMs = options.leaseMs ?? this.#confirmTimeoutMs + LEASE_MARGIN_MS
     this.#log = options.log
@@ -145,6 +153,7 @@ export class OutboxRelay {
             exchange: row.exchange,
             routingKey: row.routing_key,
             messageId: row.id,
+            userId: this.#userId,
             durable: true,
             contentType: 'application/json',
             correlationId: row.headers['x-request-id'],

@@ -1,5 +1,7 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import type { ServiceAccount } from '@orders/contracts'
+import { defaultDatabaseRole } from './database-roles.ts'
 
 /**
  * Parses a process's configuration from the environment once, at start-up, with a typebox
@@ -27,10 +29,21 @@ export function loadConfig<T extends TObject> (schema: T, env: NodeJS.ProcessEnv
 
 /** The variables every service reads. Localhost defaults match this machine's services. */
 export const commonConfigProperties = {
-  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/order_platform' }),
-  AMQP_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
   HOST: Type.String({ default: '127.0.0.1' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
   /** Connections per process; 2 cores serve a handful of busy connections best. */
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 })
 } satisfies TProperties
+
+/**
+ * DATABASE_URL and AMQP_URL of a service: by default its own database role and broker user
+ * on this machine's servers (doc/security.md, "Least privilege"), without a password, which
+ * whoever creates them sets (`pnpm dev`, compose.yaml, the Kubernetes Secrets).
+ */
+export function serviceConnectionProperties (account: ServiceAccount) {
+  return {
+    DATABASE_URL: Type.String({ default: `postgres://${defaultDatabaseRole(account)}@127.0.0.1:5432/order_platform` }),
+    /** For a cluster, every node's URL, comma-separated (credentials and vhost from the first). */
+    AMQP_URL: Type.String({ default: `amqp://${account}@127.0.0.1:5672` })
+  } satisfies TProperties
+}

@@ -47,7 +47,8 @@ t.test('a service started with its database down says so in one line and exits, 
   const port = await closedPort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'packages/user-service/src/server.ts'], {
     cwd: new URL('../../..', import.meta.url).pathname,
-    env: { ...process.env, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/order_platform`, PORT: '0', LOG_LEVEL: 'silent' },
+    // The broker is up (the tests'), so that only the database is named.
+    env: { ...process.env, DATABASE_URL: `postgres://user_service@127.0.0.1:${port}/order_platform`, AMQP_URL: (await resolveServiceUrls()).amqpUrl, PORT: '0', LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stderr = ''

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
+import type { Rabbitmqctl } from '@orders/platform'
 
 export interface ServiceUrls {
   databaseUrl: string
   amqpUrl: string
-  /** Runs rabbitmqctl where the broker is: on this machine, or inside its container. */
-  rabbitmqctl: (args: string[]) => Promise<string>
+  /** Runs rabbitmqctl where the broker is: on this machine, or inside its container; `input` goes to its standard input. */
+  rabbitmqctl: Rabbitmqctl
 }
 
 let resolved: Promise<ServiceUrls> | undefined
@@ -31,11 +31,14 @@ async function resolve (): Promise<ServiceUrls> {
   return await startContainers()
 }
 
-const run = promisify(execFile)
-
-async function localRabbitmqctl (args: string[]): Promise<string> {
-  const { stdout } = await run('rabbitmqctl', ['-q', ...args], { timeout: 30_000 })
-  return stdout
+async function localRabbitmqctl (args: string[], input?: string): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    const child = execFile('rabbitmqctl', ['-q', ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err !== null) reject(new Error(`rabbitmqctl ${args.join(' ')}: ${stderr.trim() || stdout.trim() || err.message}`))
+      else resolve(stdout)
+    })
+    child.stdin?.end(input ?? '')
+  })
 }
 
 async function reachable (port: number): Promise<boolean> {
@@ -62,8 +65,12 @@ async function startContainers (): Promise<ServiceUrls> {
   return {
     databaseUrl: `postgres://postgres@${postgres.getHost()}:${postgres.getMappedPort(5432)}/postgres`,
     amqpUrl: `amqp://guest:guest@${rabbit.getHost()}:${rabbit.getMappedPort(5672)}`,
-    async rabbitmqctl (args) {
-      const { output, exitCode } = await rabbit.exec(['rabbitmqctl', '-q', ...args])
+    async rabbitmqctl (args, input) {
+      // exec takes no standard input: the input travels base64-encoded through a shell.
+      const command = input === undefined
+        ? ['rabbitmqctl', '-q', ...args]
+        : ['sh', '-c', `echo ${Buffer.from(input).toString('base64')} | base64 -d | rabbitmqctl -q ${args.join(' ')}`]
+      const { output, exitCode } = await rabbit.exec(command)
       if (exitCode !== 0) throw new Error(`rabbitmqctl ${args.join(' ')} failed: ${output}`)
       return output
     }

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { commonConfigProperties, loadConfig, redisConfigProperties } from '@orders/platform'
+import { commonConfigProperties, loadConfig, redisConfigProperties, serviceConnectionProperties } from '@orders/platform'
 import { SCOPES } from '@orders/contracts'
 import { readEncryptionKey } from './signing-key-encryption.ts'
 
@@ -19,6 +19,7 @@ const ServiceClients = Type.Array(ServiceClient)
 
 const UserServiceEnvironment = Type.Object({
   ...commonConfigProperties,
+  ...serviceConnectionProperties('user-service'),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   /** JSON: `[{"client_id": "...", "client_secret": "...", "scopes": ["orders:status"]}]`. */
   SERVICE_CLIENTS: Type.String({ default: '[]' }),

@@ -4,7 +4,7 @@
  */
 import '@orders/platform/tracing-autostart' // first: the SDK, when on, must be in place before pg, fastify and undici load
 import { EVENT_EXCHANGES } from '@orders/contracts'
-import { closeOnSignals, createBrokerConnection, createDatabase, createEventPublisher, createRedisClient, createServiceInstance, requireDependencies } from '@orders/platform'
+import { brokerUser, closeOnSignals, createBrokerConnection, createDatabase, createEventPublisher, createRedisClient, createServiceInstance, requireDependencies } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import userServiceApp from './app.ts'
 import { loadUserServiceConfig } from './config.ts'
@@ -33,7 +33,7 @@ const broker = createBrokerConnection(config.AMQP_URL, SERVICE, app.log)
 // Confirms make `send` resolve only once the broker has the message, which is when the relay
 // may mark the row published. The exchange is (re)declared before the first publish.
 const redis = createRedisClient({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, log: app.log.child({ component: 'redis' }) })
-const relay = new OutboxRelay({ db, schema: USERS_SCHEMA, publisher: () => createEventPublisher(broker, EVENT_EXCHANGES.userEvents), log: app.log.child({ component: 'outbox-relay' }) })
+const relay = new OutboxRelay({ db, schema: USERS_SCHEMA, publisher: () => createEventPublisher(broker, EVENT_EXCHANGES.userEvents), userId: brokerUser(config.AMQP_URL), log: app.log.child({ component: 'outbox-relay' }) })
 
 try {
   await app.register(userServiceApp, { db, broker, redis, onOutboxCommitted: () => { relay.wake() }, config })

@@ -27,8 +27,8 @@ export interface UserServiceTestOptions {
 export const TEST_ENCRYPTION_KEY = randomBytes(32)
 
 /**
- * The user-service app on a database of its own, with a real (idle) broker connection for
- * /readyz. Nothing is published: tests that follow events build the relay themselves
+ * The user-service app on a database of its own, connected as the user-service's own role (`db`
+ * is the admin's, for assertions), with a real (idle) broker connection for /readyz. Nothing is published: tests that follow events build the relay themselves
  * (see events.test.ts). Everything is closed and dropped when the test ends.
  */
 export async function buildUserService (t: Test, options: UserServiceTestOptions = {}) {
@@ -38,7 +38,7 @@ export async function buildUserService (t: Test, options: UserServiceTestOptions
   const redis = options.redis ?? await createTestRedis()
   let outboxCommits = 0
   const appOptions: UserServiceAppOptions = {
-    db: database.db,
+    db: database.as('user-service'),
     broker,
     redis: redis.client,
     passwords: options.passwords,

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
-import { createBrokerConnection } from '@orders/platform'
+import { brokerUser, createBrokerConnection } from '@orders/platform'
 import { createTestDatabase, createTestVhost } from '@orders/test-support'
 
 const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url))
@@ -12,9 +12,11 @@ const PASSWORD = 'correct horse battery staple'
 const CLIENT_SECRET = 'processor-secret-value'
 const ENCRYPTION_KEY = randomBytes(32).toString('base64')
 
+// As in production: its own database role and broker user.
 t.test('the server process', async t => {
   const database = await createTestDatabase()
-  const vhost = await createTestVhost()
+  const vhost = await createTestVhost({ serviceUsers: true })
+  const own = { DATABASE_URL: database.serviceUrls['user-service'], AMQP_URL: vhost.serviceUrls!['user-service'] }
   const observer = createBrokerConnection(vhost.url, 'user-service-server-test', pino({ level: 'silent' }))
   t.teardown(async () => {
     await observer.close()
@@ -28,8 +30,7 @@ t.test('the server process', async t => {
   const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
     env: {
       ...process.env,
-      DATABASE_URL: database.url,
-      AMQP_URL: vhost.url,
+      ...own,
       HOST: '127.0.0.1',
       PORT: '0',
       LOG_LEVEL: 'debug',
@@ -58,11 +59,12 @@ t.test('the server process', async t => {
     t.ok(ready)
   })
 
-  t.test('registering publishes user_registered through the in-process relay', async t => {
+  t.test('registering publishes user_registered through the in-process relay, with the user-service\'s broker user as its user-id', async t => {
     const res = await postJson('/users', { email: 'ada@example.com', password: PASSWORD })
     t.equal(res.status, 201)
     const message = await waitFor(() => observer.basicGet({ queue, noAck: true }), 5_000)
     t.match(message.body, { type: 'user_registered', data: { user: { id: res.body.id } } })
+    t.equal(message.userId, brokerUser(own.AMQP_URL))
   })
 
   t.test('signs in and issues service tokens from SERVICE_CLIENTS', async t => {
@@ -93,7 +95,7 @@ t.test('the server process', async t => {
   t.test('refuses to start in production without a key-encryption key, or with one that does not decrypt the stored keys', async t => {
     const start = async (env: Record<string, string>) => {
       const refused = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-        env: { ...process.env, DATABASE_URL: database.url, AMQP_URL: vhost.url, HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'production', SIGNING_KEY_ENCRYPTION_KEY: '', ...env },
+        env: { ...process.env, ...own, HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'production', SIGNING_KEY_ENCRYPTION_KEY: '', ...env },
         stdio: ['ignore', 'pipe', 'pipe']
       })
       let stderr = ''

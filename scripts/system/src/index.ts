@@ -1,6 +1,6 @@
-export { startSystem, type RunningSystem, type SystemOptions } from './start.ts'
+export { startSystem, type RunningSystem, type ServiceUrls, type SystemOptions } from './start.ts'
 export { startIsolatedSystem, type IsolatedSystem } from './isolated-system.ts'
-export { assertPortsFree, findFreePorts, findHaproxy, freeSystemPorts, INSTALL_HAPROXY } from './prerequisites.ts'
+export { assertPortsFree, findFreePorts, findHaproxy, freeSystemPorts, INSTALL_HAPROXY, localRabbitmqctl } from './prerequisites.ts'
 export { createPrefixedWriter } from './log-writer.ts'
 export type { ExitStatus, ManagedProcess } from './child.ts'
 export * from './topology.ts'

@@ -1,5 +1,5 @@
-import { createTestDatabase, createTestRedis, createTestVhost, startTcpProxy, viaProxy, type TcpProxy, type TestDatabase, type TestVhost } from '@orders/test-support'
-import { startSystem, type RunningSystem, type SystemOptions } from './start.ts'
+import { createTestDatabase, createTestRedis, createTestVhost, resolveServiceUrls, startTcpProxy, viaProxy, type TcpProxy, type TestDatabase, type TestVhost } from '@orders/test-support'
+import { startSystem, type RunningSystem, type ServiceUrls, type SystemOptions } from './start.ts'
 import { freeSystemPorts } from './prerequisites.ts'
 
 const ISOLATED_SYSTEM_LIMITS = {
@@ -11,7 +11,7 @@ const ISOLATED_SYSTEM_LIMITS = {
   HASHING_MAX_WAITING: '100000'
 }
 
-export interface IsolatedSystemOptions extends Omit<SystemOptions, 'databaseUrl' | 'amqpUrl' | 'ports'> {
+export interface IsolatedSystemOptions extends Omit<SystemOptions, 'databaseUrl' | 'amqpUrl' | 'ports' | 'serviceUrls' | 'rabbitmqctl'> {
   /**
    * Every connection the platform makes to PostgreSQL and RabbitMQ (the migrations' too) goes
    * through a TCP proxy of this system's own: cutting one (`pnpm chaos`) is an outage for this
@@ -24,7 +24,10 @@ export interface SystemProxies { database: TcpProxy, broker: TcpProxy }
 
 export interface IsolatedSystem {
   system: RunningSystem
-  /** Reached directly, never through a proxy: a verdict must see through an outage. */
+  /**
+   * Reached directly, never through a proxy: a verdict must see through an outage. The
+   * services connect with their own roles and users (`serviceUrls`), made for this system.
+   */
   database: TestDatabase
   vhost: TestVhost
   /** The key prefix of its rate-limit and socket counters in the shared Redis. */
@@ -52,8 +55,12 @@ export async function startIsolatedSystem ({ behindProxies = false, ...options }
       // Tests, bench and chaos sign in many people from one address: the per-address limits are
       // raised here (each limit is proven by the user-service's own tests); options.env wins.
       env: { REDIS_KEY_PREFIX: redis.keyPrefix, ...ISOLATED_SYSTEM_LIMITS, ...options.env },
-      databaseUrl: proxies === undefined ? database.url : viaProxy(database.url, proxies.database),
-      amqpUrl: proxies === undefined ? vhost.url : viaProxy(vhost.url, proxies.broker),
+      databaseUrl: throughProxy(database.url, proxies?.database),
+      amqpUrl: throughProxy(vhost.url, proxies?.broker),
+      serviceUrls: ownServiceUrls(database, vhost, proxies),
+      // The launcher sets the users up as `pnpm dev` does (the vhost was created with them: this
+      // updates them, which proves the launcher's own way).
+      rabbitmqctl: (await resolveServiceUrls()).rabbitmqctl,
       ports: await freeSystemPorts()
     })
   } catch (err) {
@@ -73,10 +80,22 @@ export async function startIsolatedSystem ({ behindProxies = false, ...options }
   }
 }
 
+function throughProxy (url: string, proxy: TcpProxy | undefined): string {
+  return proxy === undefined ? url : viaProxy(url, proxy)
+}
+
+/** Each service's own role and broker user on this system's database and vhost. */
+function ownServiceUrls (database: TestDatabase, vhost: TestVhost, proxies: SystemProxies | undefined): ServiceUrls {
+  if (vhost.serviceUrls === undefined) throw new Error('the vhost was created without service users')
+  const through = <T extends object>(urls: T, proxy: TcpProxy | undefined): T =>
+    Object.fromEntries(Object.entries(urls).map(([account, url]) => [account, throughProxy(url as string, proxy)])) as T
+  return { database: through(database.serviceUrls, proxies?.database), broker: through(vhost.serviceUrls, proxies?.broker) }
+}
+
 /** The database, vhost, Redis prefix (and proxies) of one system, and their release. */
 async function ownResources (behindProxies: boolean) {
   const database = await createTestDatabase({ migrate: false })
-  const vhost = await createTestVhost()
+  const vhost = await createTestVhost({ serviceUsers: true })
   const redis = await createTestRedis()
   const proxies: SystemProxies | undefined = behindProxies
     ? { database: await startTcpProxy(hostAndPort(database.url, 5432)), broker: await startTcpProxy(hostAndPort(vhost.url, 5672)) }

@@ -1,13 +1,15 @@
 /**
- * What must hold before anything starts: free ports, HAProxy installed, the database migrated.
- * Nothing is installed here: .ci/run is the one place that installs packages; a missing one
- * stops the start with the command to run.
+ * What must hold before anything starts: free ports, HAProxy installed, the database migrated
+ * with each service's role, the broker's service users set up. Nothing is installed here:
+ * .ci/run is the one place that installs packages; a missing one stops the start with the
+ * command to run.
  */
 import { accessSync, constants as fsConstants } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { createDatabase, ensureDatabaseExists, migrateAllToLatest } from '@orders/platform'
+import { brokerCredentials, brokerDefinitions, importBrokerDefinitions, migrateDatabase, type Rabbitmqctl, type ServiceBrokerUrls, type ServiceDatabaseUrls } from '@orders/platform'
 import type { LogLine } from './child.ts'
+import { runCommand } from './ha/waiting.ts'
 import { GATEWAY, PORTS, REPO_ROOT, SERVICES, type SystemPorts } from './topology.ts'
 
 const MIGRATIONS_DIR = path.join(REPO_ROOT, 'migrations')
@@ -76,15 +78,26 @@ function findExecutable (name: string): string | undefined {
   return undefined
 }
 
-/** Creates the database if missing and applies every schema's pending migrations. */
-export async function migrate (databaseUrl: string, log: LogLine): Promise<void> {
-  if (await ensureDatabaseExists(databaseUrl)) log('system', `created the database ${new URL(databaseUrl).pathname.slice(1)}`)
-  const db = createDatabase<any>({ connectionString: databaseUrl, poolSize: 1, applicationName: 'system-migrate' })
-  try {
-    for (const { schema, results } of await migrateAllToLatest(db, MIGRATIONS_DIR)) {
-      for (const result of results) log('system', `migration ${schema}/${result.migrationName} applied`)
-    }
-  } finally {
-    await db.destroy()
+/**
+ * The migrate step (platform's migrateDatabase): the database if missing, each service's role
+ * from its own URL, every pending migration, each schema given to its role.
+ */
+export async function migrate (databaseUrl: string, serviceUrls: ServiceDatabaseUrls, log: LogLine): Promise<void> {
+  const report = await migrateDatabase({ adminUrl: databaseUrl, serviceUrls, migrationsDir: MIGRATIONS_DIR, applicationName: 'system-migrate' })
+  if (report.createdDatabase) log('system', `created the database ${new URL(databaseUrl).pathname.slice(1)}`)
+  for (const { account, role, created } of report.roles) if (created) log('system', `created the database role ${role} (${account})`)
+  for (const { schema, results } of report.schemas) {
+    for (const result of results) log('system', `migration ${schema}/${result.migrationName} applied`)
   }
 }
+
+/** The broker setup: the services' users (their passwords from their URLs), permissions and the event exchanges, on amqpUrl's vhost. */
+export async function setUpBroker (amqpUrl: string, serviceUrls: ServiceBrokerUrls, rabbitmqctl: Rabbitmqctl, log: LogLine): Promise<void> {
+  const { vhost } = brokerCredentials(amqpUrl)
+  const definitions = brokerDefinitions({ vhost, services: serviceUrls })
+  await importBrokerDefinitions(rabbitmqctl, definitions)
+  log('system', `broker users ${definitions.users.map(user => user.name).join(', ')} set up on vhost ${vhost}`)
+}
+
+/** rabbitmqctl of this machine's own RabbitMQ node (as root, or as the rabbitmq user). */
+export const localRabbitmqctl: Rabbitmqctl = async (args, input) => await runCommand('rabbitmqctl', ['-q', ...args], { input, timeoutMs: 30_000 })

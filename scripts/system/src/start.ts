@@ -7,10 +7,11 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { reachBroker, reachDatabase } from '@orders/platform'
+import { SERVICE_ACCOUNTS, type ServiceAccount } from '@orders/contracts'
+import { reachBroker, reachDatabase, serviceBrokerUrls, serviceDatabaseUrls, type Rabbitmqctl, type ServiceBrokerUrls, type ServiceDatabaseUrls } from '@orders/platform'
 import { ManagedChild, type LogLine, type ManagedProcess, type ProcessSpec } from './child.ts'
 import { createPrefixedWriter } from './log-writer.ts'
-import { assertPortsFree, findHaproxy, migrate } from './prerequisites.ts'
+import { assertPortsFree, findHaproxy, migrate, setUpBroker } from './prerequisites.ts'
 import { probeGateway, probeGatewayServers, probeReadyz, waitUntilAllReady } from './readiness.ts'
 import {
   CHECKED_GATEWAY_SERVERS, DEFAULT_ENTRY_POINTS, DEFAULT_PORTS, GATEWAY, GATEWAY_ADDRESSES, PROCESSOR_CLIENT_ID, REPO_ROOT, SERVICES,
@@ -18,9 +19,30 @@ import {
 } from './topology.ts'
 import { startWatchdog } from './watchdog.ts'
 
+/** Each service account's DATABASE_URL and AMQP_URL: its own database role and broker user. */
+export interface ServiceUrls {
+  database: ServiceDatabaseUrls
+  broker: ServiceBrokerUrls
+}
+
 export interface SystemOptions {
+  /** PostgreSQL as an admin (a superuser): the migrate step alone connects with it. */
   databaseUrl: string
+  /** RabbitMQ as an administrator of its vhost: checked at start, and the broker setup's vhost. */
   amqpUrl: string
+  /**
+   * Each service's own DATABASE_URL and AMQP_URL (doc/security.md, "Least privilege"), which
+   * the migrate step and the broker setup create or update. Default: the accounts' own names
+   * (`order_service`, `order-service`, …) on the servers and vhost of databaseUrl and amqpUrl,
+   * with a fresh password every start.
+   */
+  serviceUrls?: ServiceUrls
+  /**
+   * rabbitmqctl on amqpUrl's broker: before anything starts, the services' users, their
+   * permissions and the event exchanges are then created or updated there. Without it they
+   * must exist already.
+   */
+  rabbitmqctl?: Rabbitmqctl
   /** Missing ports take DEFAULT_PORTS; tests pass `await freeSystemPorts()`. */
   ports?: Partial<SystemPorts>
   /** Added to every child's environment, after (so overriding) what the launcher sets. */
@@ -33,8 +55,9 @@ export interface SystemOptions {
   orderGracePeriodMs?: number
   /** LOG_LEVEL of every service (default "info"). */
   logLevel?: string
-  /** First check that PostgreSQL and RabbitMQ answer, then run the migrations, creating the database
-   *  if needed (default true). Stand-in services that use neither (the launcher's tests) pass false. */
+  /** First check that PostgreSQL and RabbitMQ answer, then run the migrate step (the database if
+   *  needed, the roles, the migrations) and the broker setup (with `rabbitmqctl`) (default true).
+   *  Stand-in services that use neither (the launcher's tests) pass false. */
   migrate?: boolean
   /** How long every process may take to become ready (default 60 s). */
   readyTimeoutMs?: number
@@ -54,6 +77,8 @@ export interface RunningSystem {
   /** http://127.0.0.1:<gateway port>, no trailing slash. */
   gatewayUrl: string
   ports: SystemPorts
+  /** What each service connects as. */
+  serviceUrls: ServiceUrls
   processes: Map<ProcessName, ManagedProcess>
   /** The OAuth client the processor uses (its secret is generated per start). */
   processorClient: { clientId: string, clientSecret: string }
@@ -76,11 +101,13 @@ export async function startSystem (options: SystemOptions): Promise<RunningSyste
   if (missing.length > 0) throw new Error(`entry points not found: ${[...new Set(missing)].join(', ')}`)
   await assertPortsFree(ports)
   const haproxy = findHaproxy()
+  const serviceUrls = options.serviceUrls ?? freshServiceUrls(options)
   if (options.migrate !== false) {
     // A stopped server or a wrong port is named at once ("cannot reach RabbitMQ at …"), rather
     // than as every service's retry warnings until the readiness timeout.
     await Promise.all([reachDatabase(options.databaseUrl, { maintenanceDatabase: true }), reachBroker(options.amqpUrl)])
-    await migrate(options.databaseUrl, log)
+    await migrate(options.databaseUrl, serviceUrls.database, log)
+    if (options.rabbitmqctl !== undefined) await setUpBroker(options.amqpUrl, serviceUrls.broker, options.rabbitmqctl, log)
   }
   options.signal?.throwIfAborted()
 
@@ -88,7 +115,7 @@ export async function startSystem (options: SystemOptions): Promise<RunningSyste
   const signingKeyEncryptionKey = options.signingKeyEncryptionKey ?? randomBytes(32).toString('base64')
   const watchdog = startWatchdog()
   let gateway: ManagedChild | undefined
-  const context: SpecContext = { options, ports, clientSecret, signingKeyEncryptionKey, gatewayRunning: () => gateway?.running === true }
+  const context: SpecContext = { options, ports, serviceUrls, clientSecret, signingKeyEncryptionKey, gatewayRunning: () => gateway?.running === true }
   const services = SERVICES.map(entry => new ManagedChild(serviceSpec(entry, entryPoints[entry.name], context), log, watchdog))
   gateway = new ManagedChild(gatewaySpec(haproxy, context), log, watchdog)
   const children = [...services, gateway]
@@ -122,15 +149,26 @@ export async function startSystem (options: SystemOptions): Promise<RunningSyste
   return {
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
     ports,
+    serviceUrls,
     processes: new Map(children.map(child => [child.name, child])),
     processorClient: { clientId: PROCESSOR_CLIENT_ID, clientSecret },
     stop: stopAll
   }
 }
 
+/** The accounts' own role and user names on the servers of `databaseUrl` and `amqpUrl`, with passwords made for this start. */
+function freshServiceUrls ({ databaseUrl, amqpUrl }: SystemOptions): ServiceUrls {
+  const passwords = () => Object.fromEntries(SERVICE_ACCOUNTS.map(account => [account, randomBytes(18).toString('hex')])) as Record<ServiceAccount, string>
+  return {
+    database: serviceDatabaseUrls(databaseUrl, { passwords: passwords() }),
+    broker: serviceBrokerUrls(amqpUrl, { passwords: passwords() })
+  }
+}
+
 interface SpecContext {
   options: SystemOptions
   ports: SystemPorts
+  serviceUrls: ServiceUrls
   clientSecret: string
   signingKeyEncryptionKey: string
   gatewayRunning: () => boolean
@@ -141,10 +179,11 @@ const local = (port: number) => `http://127.0.0.1:${port}`
 const STATS_PASSWORD = randomBytes(18).toString('base64url')
 const statsUrl = (port: number) => `http://stats:${STATS_PASSWORD}@127.0.0.1:${port}`
 
-function serviceSpec (entry: ServiceEntry, entryPoint: string, { options, ports, clientSecret, signingKeyEncryptionKey, gatewayRunning }: SpecContext): ProcessSpec {
+function serviceSpec (entry: ServiceEntry, entryPoint: string, { options, ports, serviceUrls, clientSecret, signingKeyEncryptionKey, gatewayRunning }: SpecContext): ProcessSpec {
   const values: Record<ServiceEnvName, string> = {
-    DATABASE_URL: options.databaseUrl,
-    AMQP_URL: options.amqpUrl,
+    // Its own role and broker user; a process without an account (the web app) reads neither.
+    DATABASE_URL: entry.account === undefined ? '' : serviceUrls.database[entry.account],
+    AMQP_URL: entry.account === undefined ? '' : serviceUrls.broker[entry.account],
     HOST: '127.0.0.1',
     LOG_LEVEL: options.logLevel ?? 'info',
     USER_SERVICE_URL: local(ports.userService),

@@ -6,6 +6,7 @@
  * doc/ports-and-env.md say the same.
  */
 import { fileURLToPath } from 'node:url'
+import type { ServiceAccount } from '@orders/contracts'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 
@@ -46,6 +47,11 @@ export interface ServiceEntry {
   port: PortEntry
   env: readonly ServiceEnvName[]
   /**
+   * Whose database role and broker user it connects as (its DATABASE_URL and AMQP_URL):
+   * doc/security.md, "Least privilege". The relay is the order-service's.
+   */
+  account?: ServiceAccount
+  /**
    * Its place in haproxy.cfg: `server <server>` in `backend <backend>`, at
    * "${<hostEnv>}:${<port.env>}". `checked`: HAProxy health-checks it, so the launcher waits
    * until HAProxy has it up.
@@ -65,6 +71,7 @@ export const SERVICES: readonly ServiceEntry[] = [
     entryPoint: 'packages/user-service/src/server.ts',
     port: { key: 'userService', env: 'USER_SERVICE_PORT', default: 3001 },
     env: [...CONNECTED, 'SERVICE_CLIENTS', 'REDIS_URL', 'SIGNING_KEY_ENCRYPTION_KEY'],
+    account: 'user-service',
     gateway: { backend: 'user_service', server: 'user-service', hostEnv: 'USER_SERVICE_HOST', checked: true },
     color: 36
   },
@@ -74,6 +81,7 @@ export const SERVICES: readonly ServiceEntry[] = [
     entryPoint: 'packages/order-service/src/server.ts',
     port: { key: `orderService${n}`, env: `ORDER_SERVICE_${n}_PORT`, default: 3001 + n },
     env: [...CONNECTED, 'INSTANCE_ID', 'USER_SERVICE_URL', 'ORDER_GRACE_PERIOD_MS', 'REDIS_URL'],
+    account: 'order-service',
     gateway: { backend: 'order_service', server: `order-service-${n}`, hostEnv: `ORDER_SERVICE_${n}_HOST`, checked: true },
     color: n === 1 ? 32 : 92
   })),
@@ -83,6 +91,7 @@ export const SERVICES: readonly ServiceEntry[] = [
     entryPoint: 'packages/order-service/src/relay.ts',
     port: { key: 'relay', env: 'RELAY_PORT', default: 3004 },
     env: CONNECTED,
+    account: 'order-service',
     color: 33
   },
   {
@@ -91,6 +100,7 @@ export const SERVICES: readonly ServiceEntry[] = [
     entryPoint: 'packages/order-processor/src/server.ts',
     port: { key: 'processor', env: 'PROCESSOR_PORT', default: 3005 },
     env: [...CONNECTED, 'GATEWAY_URL', 'PROCESSOR_CLIENT_ID', 'PROCESSOR_CLIENT_SECRET', 'PROCESSING_DELAY_MS'],
+    account: 'order-processor',
     color: 35
   },
   {

@@ -51,6 +51,10 @@ t.test('compose.yaml runs the table\'s processes with its entry points, ports an
     [/USER_SERVICE_URL reaches user-service on 3000/])
   t.match(composeDisagreements(changed(composeYaml, 'WEB_PORT: "3006"', 'WEB_PORT: "3007"')), [/haproxy has WEB_PORT 3007/])
   t.match(composeDisagreements(changed(composeYaml, /\n {2}relay:\n/, '\n  outbox-relay:\n')), [/compose.yaml runs/])
+  t.match(composeDisagreements(changed(composeYaml, /( {2}relay:\n(?:.*\n)*? {6}DATABASE_URL: )\*order-service-database/, '$1*order-processor-database')),
+    [/relay connects to PostgreSQL as order_processor; its account order-service is order_service/, /migrate's ORDER_SERVICE_DATABASE_URL is not relay's own URL/])
+  t.match(composeDisagreements(changed(composeYaml, 'USER_SERVICE_AMQP_URL: *user-service-broker', 'USER_SERVICE_AMQP_URL: *order-service-broker')),
+    [/broker-setup's USER_SERVICE_AMQP_URL is not user-service's own URL/])
 })
 
 t.test('doc/ports-and-env.md lists the table\'s processes, ports and variables', async t => {

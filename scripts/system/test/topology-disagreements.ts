@@ -3,10 +3,11 @@
  * table (src/topology.ts), one sentence per disagreement; [] when they agree.
  */
 import { parse } from 'yaml'
+import { brokerUrlVariable, databaseUrlVariable, defaultDatabaseRole } from '@orders/platform'
 import { GATEWAY, GATEWAY_ADDRESSES, SERVICES, type PortEntry } from '../src/topology.ts'
 
-/** Services in compose.yaml that the launcher does not start (the machine's own servers, or `pnpm migrate`). */
-const COMPOSE_INFRASTRUCTURE = ['postgres', 'rabbitmq', 'redis', 'migrate']
+/** Services in compose.yaml that the launcher does not start (the machine's own servers, `pnpm migrate`, the broker's users). */
+const COMPOSE_INFRASTRUCTURE = ['postgres', 'rabbitmq', 'redis', 'migrate', 'broker-setup']
 /** Variables only the containers need: the image's app is built once, never on start. */
 const CONTAINER_ONLY_ENV: Record<string, string[]> = { web: ['WEB_BUILD'] }
 
@@ -70,6 +71,7 @@ export function composeDisagreements (compose: string): string[] {
     const expectedEnv = [...entry.env, 'PORT', ...(CONTAINER_ONLY_ENV[entry.name] ?? [])]
     if (!same(Object.keys(env), expectedEnv)) problems.push(`compose.yaml: ${entry.name} gets ${sorted(Object.keys(env)).join(' ')}; the table gives ${sorted(expectedEnv).join(' ')}`)
     if (entry.env.includes('INSTANCE_ID') && env.INSTANCE_ID !== entry.name) problems.push(`compose.yaml: ${entry.name} has INSTANCE_ID ${env.INSTANCE_ID}`)
+    problems.push(...accountDisagreements(entry.name, entry.account, env, services))
     // A URL naming another process must use that process's port.
     for (const [key, value] of Object.entries(env)) {
       const url = /^https?:\/\/([a-z0-9-]+):(\d+)/.exec(value)
@@ -95,6 +97,24 @@ export function composeDisagreements (compose: string): string[] {
       if (!published.includes(port.default)) problems.push(`compose.yaml: haproxy publishes ${published.join(', ')}, not ${port.env} ${port.default}`)
     }
     if (!(haproxy.volumes ?? []).some(volume => volume.startsWith(`./${GATEWAY.config}:`))) problems.push(`compose.yaml: haproxy does not mount ./${GATEWAY.config}`)
+  }
+  return problems
+}
+
+/**
+ * A service connects as its own account's role and broker user, with the very URLs `migrate`
+ * and `broker-setup` create them from (doc/security.md, "Least privilege").
+ */
+function accountDisagreements (name: string, account: (typeof SERVICES)[number]['account'], env: Record<string, string>, services: Record<string, ComposeService>): string[] {
+  if (account === undefined) return []
+  const problems: string[] = []
+  // The URLs hold `${…}` references to their passwords, which no URL parser takes.
+  const user = (url: string | undefined) => url === undefined ? undefined : /^[a-z]+:\/\/([^:@/]+)/.exec(url)?.[1]
+  if (user(env.DATABASE_URL) !== defaultDatabaseRole(account)) problems.push(`compose.yaml: ${name} connects to PostgreSQL as ${user(env.DATABASE_URL)}; its account ${account} is ${defaultDatabaseRole(account)}`)
+  if (user(env.AMQP_URL) !== account) problems.push(`compose.yaml: ${name} connects to RabbitMQ as ${user(env.AMQP_URL)}; its account is ${account}`)
+  const setUp = [['migrate', databaseUrlVariable(account), env.DATABASE_URL], ['broker-setup', brokerUrlVariable(account), env.AMQP_URL]] as const
+  for (const [service, variable, url] of setUp) {
+    if (String(services[service]?.environment?.[variable]) !== url) problems.push(`compose.yaml: ${service}'s ${variable} is not ${name}'s own URL`)
   }
   return problems
 }

@@ -23,7 +23,7 @@ export interface HaSystem {
  * meets `pnpm dev --ha` (or the machine's own servers), and a key prefix of its own in the
  * machine's Redis (its rate-limit counters). Quorum queues on all three nodes.
  */
-export async function startHaSystem (options: Omit<SystemOptions, 'databaseUrl' | 'amqpUrl' | 'ports'>): Promise<HaSystem> {
+export async function startHaSystem (options: Omit<SystemOptions, 'databaseUrl' | 'amqpUrl' | 'ports' | 'rabbitmqctl'>): Promise<HaSystem> {
   // Under /var/tmp when root: the postgres user must reach its directories (a private /tmp may hide them).
   const baseDir = await mkdtemp(path.join(process.getuid?.() === 0 ? '/var/tmp' : tmpdir(), 'chaos-ha-'))
   await chmod(baseDir, 0o755)
@@ -55,6 +55,8 @@ export async function startHaSystem (options: Omit<SystemOptions, 'databaseUrl' 
       env: { REDIS_KEY_PREFIX: redis.keyPrefix, ...options.env, QUORUM_INITIAL_GROUP_SIZE: '3' },
       databaseUrl: engines.databaseUrl,
       amqpUrl: engines.amqpUrl,
+      // The services' own users, set up on the cluster as `pnpm dev --ha` does.
+      rabbitmqctl: engines.broker.rabbitmqctl,
       ports: await freeSystemPorts()
     })
     db = createDatabase({ connectionString: engines.databaseUrl, poolSize: 2, applicationName: 'chaos-verdict' })

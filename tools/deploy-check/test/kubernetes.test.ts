@@ -11,7 +11,8 @@ import * as batch from 'kubernetes-models/batch/v1'
 import * as core from 'kubernetes-models/v1'
 import * as policy from 'kubernetes-models/policy/v1'
 import * as keda from '@kubernetes-models/keda/keda.sh/v1alpha1'
-import { QUEUES } from '@orders/contracts'
+import { BROKER_PERMISSIONS, EVENT_EXCHANGES, QUEUES, SERVICE_ACCOUNTS, type ServiceAccount } from '@orders/contracts'
+import { databaseUrlVariable } from '@orders/platform'
 import { GATEWAY_ADDRESSES, REPO_ROOT, SERVICES } from '@orders/system'
 import { containersOf, kustomizeBuild, type Manifest } from '../src/kustomize.ts'
 import { validateStrictly, type ValidatingModel } from '../src/strict-fields.ts'
@@ -33,11 +34,15 @@ const MODELS: Record<string, new (data: any) => ValidatingModel & Record<string,
   'keda.sh/v1alpha1/TriggerAuthentication': keda.TriggerAuthentication as any
 }
 // The operators' custom resources have no models package: the spec fields used here, from
-// the CloudNativePG (postgresql.cnpg.io/v1 Cluster) and RabbitMQ Cluster Operator
-// (rabbitmq.com/v1beta1 RabbitmqCluster) API references.
+// the CloudNativePG (postgresql.cnpg.io/v1 Cluster), RabbitMQ Cluster Operator
+// (rabbitmq.com/v1beta1 RabbitmqCluster) and Messaging Topology Operator (User, Permission,
+// Exchange: its api/v1beta1 types) API references.
 const OPERATOR_SPEC_FIELDS: Record<string, string[]> = {
-  'postgresql.cnpg.io/v1/Cluster': ['instances', 'imageName', 'primaryUpdateStrategy', 'minSyncReplicas', 'maxSyncReplicas', 'bootstrap', 'storage', 'resources', 'monitoring', 'postgresql', 'affinity'],
-  'rabbitmq.com/v1beta1/RabbitmqCluster': ['replicas', 'image', 'rabbitmq', 'persistence', 'resources', 'service', 'affinity', 'override', 'tls']
+  'postgresql.cnpg.io/v1/Cluster': ['instances', 'imageName', 'primaryUpdateStrategy', 'enableSuperuserAccess', 'minSyncReplicas', 'maxSyncReplicas', 'bootstrap', 'storage', 'resources', 'monitoring', 'postgresql', 'affinity'],
+  'rabbitmq.com/v1beta1/RabbitmqCluster': ['replicas', 'image', 'rabbitmq', 'persistence', 'resources', 'service', 'affinity', 'override', 'tls'],
+  'rabbitmq.com/v1beta1/User': ['tags', 'rabbitmqClusterReference', 'importCredentialsSecret'],
+  'rabbitmq.com/v1beta1/Permission': ['user', 'userReference', 'vhost', 'permissions', 'rabbitmqClusterReference'],
+  'rabbitmq.com/v1beta1/Exchange': ['name', 'vhost', 'type', 'durable', 'autoDelete', 'arguments', 'rabbitmqClusterReference']
 }
 
 t.test('every manifest of the dev overlay and the base is valid, with no unknown field', async t => {
@@ -127,4 +132,34 @@ t.test('disruption budgets, the order-service HPA and the processor\'s KEDA Scal
   t.ok(named('Deployment', 'relay'), 'the relay is a Deployment of its own')
   t.equal(dev.find(m => m.kind === 'Namespace')?.metadata.name, 'order-platform-dev')
   t.ok(dev.filter(m => m.kind !== 'Namespace').every(m => m.metadata.namespace === 'order-platform-dev'), 'everything in the dev namespace')
+})
+
+t.test('least privilege: each service its own database role and broker user, with the permissions of the contracts', async t => {
+  const secretOf = (container: Record<string, any>, variable: string) => container.env.find((e: { name: string }) => e.name === variable)?.valueFrom?.secretKeyRef?.name
+  const accounts = new Map(SERVICES.map(service => [service.name.replace(/-\d+$/, ''), service.account]))
+  for (const [name, account] of accounts) {
+    if (account === undefined) continue
+    const [container] = containersOf(named('Deployment', name)!)
+    t.same([secretOf(container!, 'DATABASE_USER'), secretOf(container!, 'DATABASE_PASSWORD')], [`order-platform-db-${account}`, `order-platform-db-${account}`], `${name}: its account's database role`)
+    t.same([secretOf(container!, 'AMQP_USER'), secretOf(container!, 'AMQP_PASSWORD')], [`order-platform-mq-${account}`, `order-platform-mq-${account}`], `${name}: its account's broker user`)
+  }
+  const [migrate] = containersOf(named('Job', 'migrate')!)
+  t.equal(secretOf(migrate!, 'ADMIN_USER'), 'orders-db-superuser', 'the migrate Job alone connects as the superuser')
+  for (const account of SERVICE_ACCOUNTS) {
+    const variable = databaseUrlVariable(account)
+    t.ok(migrate!.env.some((e: { name: string }) => e.name === variable), `the migrate Job reads ${variable}`)
+    t.equal(secretOf(migrate!, variable.replace('_URL', '_USER')), `order-platform-db-${account}`)
+  }
+  t.equal(named('Cluster', 'orders-db')?.spec.enableSuperuserAccess, true)
+  const everyone = dev.flatMap(m => m.kind === 'Deployment' || m.kind === 'Job' ? containersOf(m) : [])
+  t.same(everyone.filter(c => c !== migrate && c.env?.some((e: any) => ['orders-db-superuser', 'orders-db-app', 'orders-mq-default-user'].includes(e.valueFrom?.secretKeyRef?.name))).map(c => c.name), [], 'no service reads an admin\'s Secret')
+
+  const users = dev.filter(m => m.kind === 'User')
+  t.same(users.map(u => u.metadata.name).sort(), [...SERVICE_ACCOUNTS].sort())
+  for (const user of users) t.equal(user.spec.importCredentialsSecret?.name, `order-platform-mq-${user.metadata.name}`, `${user.metadata.name}: the Secret its Deployments read`)
+  const permissions = dev.filter(m => m.kind === 'Permission')
+  t.same(Object.fromEntries(permissions.map(p => [p.spec.userReference.name, { vhost: p.spec.vhost, ...p.spec.permissions }])),
+    Object.fromEntries(SERVICE_ACCOUNTS.map((account: ServiceAccount) => [account, { vhost: '/', ...BROKER_PERMISSIONS[account] }])), 'BROKER_PERMISSIONS, on the vhost /')
+  t.same(dev.filter(m => m.kind === 'Exchange').map(e => [e.spec.name, e.spec.type, e.spec.durable]).sort(),
+    Object.values(EVENT_EXCHANGES).map(e => [e.exchange, e.type, e.durable]).sort(), 'the event exchanges, so a consumer can bind before their publisher started')
 })

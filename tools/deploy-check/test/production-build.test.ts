@@ -37,7 +37,7 @@ t.test('the order-service built and deployed with production dependencies runs w
   const { NODE_OPTIONS: _tsx, ...env } = process.env
   const child = spawn(process.execPath, ['--conditions=production', 'dist/server.js'], {
     cwd: deployDir,
-    env: { ...env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', DATABASE_URL: database.url, AMQP_URL: vhost.url, USER_SERVICE_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'info', SHUTDOWN_DRAIN_MS: '0' },
+    env: { ...env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', DATABASE_URL: database.serviceUrls['order-service'], AMQP_URL: vhost.url, USER_SERVICE_URL: 'http://127.0.0.1:9', LOG_LEVEL: 'info', SHUTDOWN_DRAIN_MS: '0' },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   const exited = new Promise(resolve => child.once('exit', resolve))

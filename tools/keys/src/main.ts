@@ -15,8 +15,9 @@ const USAGE = `usage: pnpm keys list
            (SIGNING_KEY_PUBLISH_DELAY_SECONDS, default 900); the user-service deletes the old key
            once every token it signed has expired. Also retires keys already past that point.
 
-Reads DATABASE_URL (default postgres://postgres@127.0.0.1:5432/order_platform) and the user-service's
-SIGNING_KEY_ENCRYPTION_KEY or SIGNING_KEY_ENCRYPTION_KEY_FILE (required once the keys are encrypted).
+Reads the user-service's DATABASE_URL (its own role, which owns users.signing_keys; default
+postgres://user_service@127.0.0.1:5432/order_platform) and SIGNING_KEY_ENCRYPTION_KEY or
+SIGNING_KEY_ENCRYPTION_KEY_FILE (required once the keys are encrypted).
 Exit status: 0 done, 1 refused or failed, 2 bad usage, 3 PostgreSQL unreachable.`
 
 const { command, args: rest } = readCommandLine(USAGE)
@@ -33,7 +34,7 @@ let config
 let encryptionKey: Buffer | undefined
 try {
   config = loadConfig(Type.Object({
-    DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/order_platform' }),
+    DATABASE_URL: Type.String({ default: 'postgres://user_service@127.0.0.1:5432/order_platform' }),
     SIGNING_KEY_ENCRYPTION_KEY: Type.Optional(Type.String()),
     SIGNING_KEY_ENCRYPTION_KEY_FILE: Type.Optional(Type.String()),
     SIGNING_KEY_PUBLISH_DELAY_SECONDS: Type.Integer({ minimum: 0, default: 900 }),

@@ -31,8 +31,9 @@ t.test('rotate adds an encrypted key that signs after the publish delay; a wrong
   const database = await createTestDatabase()
   t.teardown(() => database.drop())
   const kek = randomBytes(32)
-  const first = await SigningKeys.open(database.db, { encryptionKey: kek })
-  const env = { DATABASE_URL: database.url, SIGNING_KEY_ENCRYPTION_KEY: kek.toString('base64'), SIGNING_KEY_PUBLISH_DELAY_SECONDS: '600' }
+  const first = await SigningKeys.open(database.as('user-service'), { encryptionKey: kek })
+  // As the user-service's own role, the one owner of users.signing_keys.
+  const env = { DATABASE_URL: database.serviceUrls['user-service'], SIGNING_KEY_ENCRYPTION_KEY: kek.toString('base64'), SIGNING_KEY_PUBLISH_DELAY_SECONDS: '600' }
 
   const wrong = await keys(['rotate'], { ...env, SIGNING_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') })
   t.equal(wrong.code, 1)

@@ -9,7 +9,7 @@ import { startProcessorHarness } from '../processor-harness.ts'
 t.test('payments repository (real PostgreSQL)', async t => {
   const database = await createTestDatabase()
   t.teardown(database.drop)
-  const payments = new PaymentRepository(database.db)
+  const payments = new PaymentRepository(database.as('order-processor'))
 
   t.test('ten concurrent recordings of one order leave one row; all of them get that row', async t => {
     const orderId = anOrder(1).id

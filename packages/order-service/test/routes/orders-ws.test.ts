@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import WebSocket from 'ws'
 import pino from 'pino'
-import { AccessTokenDenylist, createBrokerConnection, createEventPublisher, createServiceInstance } from '@orders/platform'
+import { Connection } from 'rabbitmq-client'
+import { EXCHANGES, ROUTING_KEYS } from '@orders/contracts'
+import { AccessTokenDenylist, brokerUser, createBrokerConnection, createEventPublisher, createServiceInstance } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import { createTestDatabase, createTestVhost, startTestTokenIssuer } from '@orders/test-support'
 import orderServiceApp from '../../src/app.ts'
@@ -13,24 +15,29 @@ import { consumeStatusEvents } from '../../src/notifications/status-events-consu
 import { ORDERS_SCHEMA } from '../../src/database.ts'
 import { sampleItems } from '../helper.ts'
 
-/** One replica as server.ts wires it: relay, status-event consumer, hub, listening on a port. */
+/**
+ * One replica as server.ts wires it: relay, status-event consumer, hub, listening on a port,
+ * as the order-service's own database role and broker user.
+ */
 t.test('live status changes over WebSocket', async t => {
   const database = await createTestDatabase()
-  const vhost = await createTestVhost()
+  const vhost = await createTestVhost({ serviceUsers: true })
   const issuer = await startTestTokenIssuer()
   const logLines: string[] = []
   const logStream = new Writable({ write (chunk, _enc, done) { logLines.push(String(chunk)); done() } })
   const app = createServiceInstance({ service: 'order-service-test', logLevel: 'info', logStream })
   // Keep the service's own log lines to check what they leave out.
   const log = pino({ level: 'info' }, logStream)
-  const broker = createBrokerConnection(vhost.url, 'ws-test', log)
+  const amqpUrl = vhost.serviceUrls!['order-service']
+  const broker = createBrokerConnection(amqpUrl, 'ws-test', log)
   const publisher = createEventPublisher(broker)
-  const relay = new OutboxRelay({ db: database.db, schema: ORDERS_SCHEMA, publisher, log })
+  const db = database.as('order-service')
+  const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher, userId: brokerUser(amqpUrl), log })
   const hub = new OrderNotificationHub({ log })
-  const consumer = consumeStatusEvents({ broker, hub, instanceId: 'test', log })
+  const consumer = consumeStatusEvents({ broker, hub, instanceId: 'test', trustedPublisher: brokerUser(amqpUrl), log })
   await new Promise(resolve => consumer.once('ready', resolve))
   const denylist = await AccessTokenDenylist.open({ log })
-  await app.register(orderServiceApp, { db: database.db, broker, userServiceUrl: issuer.url, onOutboxCommitted: () => { relay.wake() }, hub, denylist })
+  await app.register(orderServiceApp, { db, broker, userServiceUrl: issuer.url, onOutboxCommitted: () => { relay.wake() }, hub, denylist })
   await app.listen({ host: '127.0.0.1', port: 0 })
   relay.start()
   const base = `127.0.0.1:${(app.server.address() as AddressInfo).port}`
@@ -102,6 +109,54 @@ t.test('live status changes over WebSocket', async t => {
     const heard = await bobClient.next()
     t.equal(heard.order.id, bobOrder.id, "bob's first message is about his own order")
     t.equal(bobClient.messages.length, 0)
+  })
+
+  // Any client of the broker that may publish to orders.events (here guest, its administrator)
+  // sends an event whose body is valid, for an order whose owner is listening.
+  async function forge (order: { id: string, user_id: string }, userId?: string) {
+    const forger = new Connection(vhost.url)
+    const forged = forger.createPublisher({ confirm: true })
+    t.teardown(async () => { await forged.close(); await forger.close() })
+    const messageId = randomUUID()
+    const now = new Date().toISOString()
+    const event = { type: 'order_status_changed', version: 1, occurred_at: now, data: { order: { ...order, status: 'failed', failure_reason: 'payment_declined', updated_at: now }, previous_status: 'new' } }
+    await forged.send({ exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, messageId, userId, contentType: 'application/json' }, event)
+    return messageId
+  }
+  async function logged (pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const line = logLines.find(l => pattern.test(l))
+      if (line !== undefined) return line
+      if (Date.now() > deadline) throw new Error(`no log line matched ${String(pattern)}`)
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+  }
+
+  t.test("a status event the order-service's broker user did not publish reaches no socket, and is logged; the next genuine one does", async t => {
+    const client = await connect(`?access_token=${issuer.userToken(alice)}`)
+    const order = await place(alice)
+    const forgeries = [
+      { userId: undefined, messageId: await forge(order) },
+      { userId: brokerUser(vhost.url), messageId: await forge(order, brokerUser(vhost.url)) }
+    ]
+    // Confirmed in the replica's queue before the genuine event exists: had they been pushed, they would come first.
+    await patch(order.id, 'processing')
+    t.match(await client.next(), { order: { id: order.id, status: 'processing' } }, 'the first message the owner hears is the genuine one')
+    t.same(client.messages, [], 'and nothing else')
+    for (const { userId, messageId } of forgeries) {
+      const line = JSON.parse(await logged(new RegExp(`"message_id":"${messageId}"`)))
+      t.match(line, { level: 40, msg: /did not publish/, user_id: userId ?? null }, `the forgery is logged, with the user-id it carried (${userId ?? 'none'})`)
+    }
+  })
+
+  t.test("the broker refuses a publish whose user-id is not the connection's user", async t => {
+    const client = await connect(`?access_token=${issuer.userToken(alice)}`)
+    const order = await place(alice)
+    await t.rejects(forge(order, brokerUser(amqpUrl)), { code: 'PRECONDITION_FAILED', message: /user_id property set to/ })
+    await patch(order.id, 'processing')
+    t.match(await client.next(), { order: { id: order.id, status: 'processing' } })
+    t.same(client.messages, [], 'nothing else arrived')
   })
 
   t.test('the upgrade is refused without a valid user token', async t => {

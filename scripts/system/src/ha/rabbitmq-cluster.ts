@@ -6,6 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
+import type { Rabbitmqctl } from '@orders/platform'
 import { ENGINE_STOP_GRACE_MS, SupervisedProcess, type LogLine } from '../supervised-process.ts'
 import { startWatchdog } from '../watchdog.ts'
 import { rabbitmqFiles, rabbitmqctl, type NodeIdentity } from './rabbitmq-node.ts'
@@ -58,9 +59,11 @@ export interface RabbitMqNode {
 export interface QuorumQueueStatus { leader: string, members: string[], online: string[] }
 
 export interface RabbitMqCluster {
-  /** amqp://guest:guest@127.0.0.1:<port>, one per node, in node order. */
+  /** amqp://guest:guest@127.0.0.1:<port>, one per node, in node order: the cluster's administrator. */
   amqpUrls: string[]
   nodes: RabbitMqNode[]
+  /** rabbitmqctl on a running node (what the launcher sets the services' users up with). */
+  rabbitmqctl: Rabbitmqctl
   /** The running nodes as one of them sees them. */
   runningNodes: () => Promise<string[]>
   /** Leader and members of a quorum queue, from a running node. */
@@ -170,6 +173,7 @@ export async function startRabbitMqCluster (options: RabbitMqClusterOptions): Pr
   return {
     amqpUrls: nodes.map(node => node.amqpUrl),
     nodes,
+    rabbitmqctl: async (args, input) => await rabbitmqctl(files.cliEnv, anyRunning().name, ['-q', ...args], undefined, input),
     runningNodes: async () => {
       const status = JSON.parse(await ctl(anyRunning().name, ['cluster_status', '--formatter', 'json'])) as { running_nodes: string[] }
       return status.running_nodes

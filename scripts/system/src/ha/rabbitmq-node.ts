@@ -88,8 +88,8 @@ export async function rabbitmqFiles (baseDir: string, nodes: NodeIdentity[]): Pr
   }
 }
 
-export async function rabbitmqctl (env: NodeJS.ProcessEnv, node: string, args: string[], timeoutMs?: number): Promise<string> {
-  return await runCommand(path.join(RABBITMQ_BIN, 'rabbitmqctl'), ['-n', node, ...args], { env, timeoutMs })
+export async function rabbitmqctl (env: NodeJS.ProcessEnv, node: string, args: string[], timeoutMs?: number, input?: string): Promise<string> {
+  return await runCommand(path.join(RABBITMQ_BIN, 'rabbitmqctl'), ['-n', node, ...args], { env, timeoutMs, input })
 }
 
 function nodeDir (baseDir: string, node: NodeIdentity): string {

@@ -29,13 +29,14 @@ export async function pollUntil<T> (
 export async function runCommand (
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv, timeoutMs?: number } = {}
+  options: { env?: NodeJS.ProcessEnv, timeoutMs?: number, input?: string } = {}
 ): Promise<string> {
   return await new Promise((resolve, reject) => {
-    execFile(command, args, { env: options.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+    const child = execFile(command, args, { env: options.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
       if (err !== null) reject(new Error(`${path(command)} ${args.join(' ')}: ${stderr.trim() || stdout.trim() || err.message}`))
       else resolve(stdout)
     })
+    child.stdin?.end(options.input ?? '')
   })
 }
 
