@@ -1,7 +1,8 @@
 /**
  * haproxy.cfg's defences, against HAProxy itself in front of a stub server: a body that
  * trickles in is cut off, one address cannot hold every connection, the status page is off
- * without STATS_PASSWORD and asks for it with one; an idle WebSocket tunnel ends within minutes.
+ * without STATS_PASSWORD and asks for it with one; an idle WebSocket tunnel ends within minutes;
+ * a body over the services' limit is refused by the gateway before it is read.
  */
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
@@ -14,7 +15,9 @@ import { freeSystemPorts, findHaproxy } from '../src/prerequisites.ts'
 import { GATEWAY_ADDRESSES, REPO_ROOT } from '../src/topology.ts'
 
 async function startGateway (t: Test, env: Record<string, string> = {}) {
+  const reached: string[] = []
   const stub = http.createServer((request, response) => {
+    reached.push(`${request.method} ${request.url}`)
     request.resume()
     request.on('end', () => { response.setHeader('content-type', 'application/json'); response.end('{"ok":true}') })
   })
@@ -34,8 +37,18 @@ async function startGateway (t: Test, env: Record<string, string> = {}) {
     if (up) break
     await sleep(100)
   }
-  return { gateway, gatewayPort: ports.gateway, stats: `http://127.0.0.1:${ports.haproxyStats}` }
+  return { gateway, gatewayPort: ports.gateway, stats: `http://127.0.0.1:${ports.haproxyStats}`, reached }
 }
+
+t.test('a body over 1 MiB is refused by the gateway with a JSON 413, and never reaches a service', async t => {
+  const { gateway, reached } = await startGateway(t)
+  const res = await fetch(`${gateway}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }) })
+  t.equal(res.status, 413)
+  t.match(await res.json(), { statusCode: 413, message: /at most 1 MiB/ })
+  t.notOk(reached.some(r => r.startsWith('POST')), 'the stub saw no POST')
+  const small = await fetch(`${gateway}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(1024 * 1024 - 100) }) })
+  t.equal(small.status, 200, 'a body within the limit goes through')
+})
 
 t.test('a body trickling in is cut off with 408 at the whole-request timeout (10 s), not held open', async t => {
   const { gatewayPort } = await startGateway(t)
