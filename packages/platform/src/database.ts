@@ -40,9 +40,12 @@ export async function pingDatabase (db: Kysely<any>): Promise<void> {
   await sql`select 1`.execute(db)
 }
 
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03'])
+// 25006 (read_only_sql_transaction): during a failover a new connection can reach the old
+// primary after it came back as a standby, before the front's health check moves traffic on
+// (doc/ha.md); the primary is unavailable for that moment, not the query wrong.
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '25006'])
 
-/** True for errors that mean "the database is unreachable", as opposed to a bad query. */
+/** True for errors that mean "the database is unreachable" (or cannot take writes now), as opposed to a bad query. */
 export function isDatabaseUnavailable (error: unknown): boolean {
   if (!(error instanceof Error)) return false
   const code = (error as { code?: unknown }).code

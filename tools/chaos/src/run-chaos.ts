@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import type { Kysely } from 'kysely'
 import type { Connection } from 'rabbitmq-client'
-import type { RunningSystem } from '@orders/system'
+import { REPO_ROOT, type RunningSystem } from '@orders/system'
 import { registerAndLogin } from '@orders/test-support'
 import { faultTable, type FaultWindow } from './answers.ts'
 import type { Fault } from './faults.ts'
@@ -96,9 +98,26 @@ export async function runChaos (run: ChaosRun): Promise<number> {
     // Whatever failed, nothing of this run is left behind.
     await target?.stop().catch(err => { console.error(`${run.name}: could not clean up after itself`, err) })
   }
-  if (exitCode !== 0) console.error([`${run.name}: FAILED; last log lines:`, ...logs.slice(-200)].join('\n'))
+  if (exitCode !== 0) await reportFailure(run.name, logs)
   console.log(`${run.name}: ${exitCode === 0 ? 'every invariant holds' : 'an invariant does not hold'} (${seconds(started)} s)`)
   return exitCode
+}
+
+// Errors the services logged (pino level 50 and up) and the gateway's 5xx lines: what a failed
+// invariant is usually explained by, wherever they were in the run.
+const ERROR_LINE = /"level":(5|6)\d|^haproxy .* 5\d\d \d+ /
+
+/** Prints the run's errors and its last lines, and keeps every line kept in artifacts/ for later. */
+async function reportFailure (name: string, logs: string[]): Promise<void> {
+  const file = path.join(REPO_ROOT, 'artifacts', `${name.replace(/\W+/g, '-')}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`)
+  await mkdir(path.dirname(file), { recursive: true })
+  await writeFile(file, logs.join('\n') + '\n')
+  const errors = logs.filter(line => ERROR_LINE.test(line))
+  console.error([
+    `${name}: FAILED; ${errors.length} error lines (first 50):`, ...errors.slice(0, 50),
+    `${name}: last log lines:`, ...logs.slice(-100),
+    `${name}: the last ${logs.length} log lines are in ${path.relative(REPO_ROOT, file)}`
+  ].join('\n'))
 }
 
 function seconds (since: number): string {
