@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { observePool } from './metrics.ts'
+import { namedStatementFor } from './prepared-query.ts'
 
 // int8 (bigint) columns hold money totals in minor units, at most 100 items × 1000 × 10^8 = 10^13,
 // well inside Number's exact range, so parse them as numbers rather than strings.
@@ -9,6 +10,27 @@ const typeParsers = {
   getTypeParser (oid: number, format?: 'text' | 'binary') {
     if (oid === PG_INT8_OID) return (value: string) => Number(value)
     return pg.types.getTypeParser(oid, format as 'text')
+  }
+}
+
+/**
+ * A node-postgres client that sends the statements of prepared queries (`prepareQuery`) as
+ * named statements: parsed and planned by PostgreSQL once per connection, then only bound and
+ * executed. kysely's PostgreSQL driver calls `query(text, values)` for everything; any other
+ * text goes as before (unnamed). node-postgres keeps which names a connection has prepared, and a
+ * new connection (after a restart or a failover) prepares them again. PostgreSQL replans a named
+ * statement by itself when a table it reads changes; one whose result columns changed (a
+ * migration that alters a table a running replica selects `*` from) fails until the replica's
+ * connections are replaced, which is why migrations that change columns come with a restart.
+ */
+class NamedStatementClient extends pg.Client {
+  override query (...args: any[]): any {
+    const [text, values] = args
+    if (typeof text === 'string' && Array.isArray(values) && args.length === 2) {
+      const name = namedStatementFor(text)
+      if (name !== undefined) return super.query({ name, text, values })
+    }
+    return (super.query as (...args: any[]) => any)(...args)
   }
 }
 
@@ -24,6 +46,7 @@ export function createDatabase<DB> (options: DatabaseOptions): Kysely<DB> {
     max: options.poolSize ?? 10,
     application_name: options.applicationName,
     types: typeParsers,
+    Client: NamedStatementClient,
     // Fail a request quickly with 503 rather than queueing forever while PostgreSQL is away.
     connectionTimeoutMillis: 5_000
   })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { sql } from 'kysely'
-import { prepareQuery } from '@orders/platform'
+import { createDatabase, namedStatementFor, prepareQuery } from '@orders/platform'
 import { createTestDatabase } from '@orders/test-support'
 
 t.test('a prepared query', async t => {
@@ -20,6 +20,20 @@ t.test('a prepared query', async t => {
     t.same((await insert(db, { id: 1, body: '{}', at, tag: 'again' })).rows, [], 'the conflict clause is part of it')
     const { rows } = await sql<{ id: number, body: unknown, at: Date }>`select id, body, at from notes order by id`.execute(db)
     t.same(rows, [{ id: 1, body: { a: 1 }, at }, { id: 2, body: { b: 2 }, at }])
+  })
+
+  t.test('is sent as a named statement: PostgreSQL parses and plans it once per connection', async t => {
+    const oneConnection = createDatabase<any>({ connectionString: database.url, poolSize: 1 })
+    t.teardown(async () => { await oneConnection.destroy() })
+    const select = prepareQuery(['id'], values => oneConnection.selectFrom('notes').select('tag').where('id', '=', values.id))
+    const name = namedStatementFor(oneConnection.selectFrom('notes').select('tag').where('id', '=', 1).compile().sql)
+    t.ok(name, 'its text is registered under a name')
+    for (let i = 0; i < 3; i++) t.same((await select(oneConnection, { id: 1 })).rows, [{ tag: 'first' }])
+    const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(oneConnection)
+    t.same(rows.map(row => row.name), [name], 'the connection holds it, prepared once, under that name')
+    const { rows: [plain] } = await sql<{ tag: string }>`select tag from notes where id = ${2}`.execute(oneConnection)
+    t.same(plain, { tag: null }, 'a query that was not prepared is sent as before, unnamed')
+    t.equal((await sql`select name from pg_prepared_statements`.execute(oneConnection)).rows.length, 1)
   })
 
   t.test('a value that is computed with, or not used, is refused when it is prepared', async t => {

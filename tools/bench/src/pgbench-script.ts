@@ -9,8 +9,9 @@ export interface PgbenchScript {
 
 /**
  * Turns a compiled kysely query into a pgbench script that sends the same statement. Run it
- * with `-M extended`: pgbench then passes each variable as a parameter of the extended
- * protocol, as node-postgres does, so the server parses and plans exactly what the app sends.
+ * with `-M prepared`: pgbench then passes each variable as a parameter of a named statement
+ * that each connection parses and plans once, as the order-service's client sends its prepared
+ * queries (`createDatabase`, platform), so the server does exactly what it does for the app.
  * `inline` replaces a parameter by an SQL expression, for values that must differ in every
  * transaction (e.g. a new primary key: `gen_random_uuid()`); a null is written as NULL.
  */

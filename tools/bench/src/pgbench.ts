@@ -40,7 +40,7 @@ export async function runCreateOrderBaseline (options: { clients: number, durati
     await writeFile(file, script)
     const args = [
       '-n', // no VACUUM of pgbench's own tables: there are none
-      '-M', 'extended',
+      '-M', 'prepared', // as the order-service sends it: a named statement per connection
       '-c', String(options.clients),
       '-j', String(Math.min(2, options.clients)),
       '-T', String(durationS),

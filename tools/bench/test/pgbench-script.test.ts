@@ -41,7 +41,7 @@ t.test("pgbench runs the order-service's own create-order statement: an order an
   await writeFile(path.join(dir, 'create-order.sql'), script)
 
   await promisify(execFile)(findPgbench(), [
-    '-n', '-M', 'extended', '-c', '1', '-t', '3', '-f', path.join(dir, 'create-order.sql'),
+    '-n', '-M', 'prepared', '-c', '1', '-t', '3', '-f', path.join(dir, 'create-order.sql'),
     ...Object.entries(variables).flatMap(([name, value]) => ['-D', `${name}=${value}`]),
     database.url
   ], { timeout: 30_000 })
