@@ -3,6 +3,8 @@ import { seedOrderHistory } from '@orders/test-support'
 import { explainQuery, orderPathQueries } from '@orders/order-service/query-plans'
 import { createBenchUsers, type BenchUser } from './accounts.ts'
 import type { ProcessorControl } from './create-path.ts'
+import { platformCpuPer } from './cpu-budgets.ts'
+import { isPlatformLabel, type CpuReport } from './cpu.ts'
 import { getOrderScenario, listOrdersScenario, measureHttp, postOrdersScenario, type HttpFigures, type HttpScenario } from './http-load.ts'
 import type { Cost, TargetCheck } from './report.ts'
 import { round } from './stats.ts'
@@ -27,6 +29,14 @@ export interface GrowthRoute {
   seeded: HttpFigures & Cost
   /** 2xx/s seeded ÷ 2xx/s empty. */
   ratio: number
+  /**
+   * ms of CPU per request, the platform's processes together (the bench and other people's
+   * work left out): what a shared machine distorts least, where the rates move with whatever
+   * else runs.
+   */
+  cpuMsPerRequest: { empty: number | null, seeded: number | null }
+  /** % of the 200 % that processes outside the platform and the bench took, during each. */
+  foreignPercent: { empty: number, seeded: number }
 }
 
 export interface GrowthPlan { runBy: string, name: string, problems: string[], executionMs: number, text: string[] }
@@ -95,7 +105,17 @@ export async function measureGrowth (options: {
     const { rows: [size] } = await sql<{ mb: number }>`select pg_total_relation_size('orders.orders') / 1048576.0 as mb`.execute(db)
     return {
       seed: { orders: history.orders, users: history.userIds.length, staleOutboxRows: history.staleOutboxRows, recentOutboxRows: history.recentOutboxRows, seconds: round(history.seconds, 1), ordersPerReader: readers[0]!.orderIds.length, ordersTableMb: Math.round(Number(size!.mb)) },
-      routes: empty.map((before, i) => ({ name: before.name, empty: before, seeded: seeded[i]!, ratio: round(seeded[i]!.okRps / before.okRps, 3) })),
+      routes: empty.map((before, i) => {
+        const after = seeded[i]!
+        return {
+          name: before.name,
+          empty: before,
+          seeded: after,
+          ratio: round(after.okRps / before.okRps, 3),
+          cpuMsPerRequest: { empty: cpuMsPerRequest(before), seeded: cpuMsPerRequest(after) },
+          foreignPercent: { empty: foreignPercent(before.cpu), seeded: foreignPercent(after.cpu) }
+        }
+      }),
       outbox: { beforeSeed: beforeSeed.total, afterSeed: afterSeed.total, staleAfterCleanup: cleanup.stale, cleanupSeconds: cleanup.seconds === null ? null : round(cleanup.seconds, 1), atEnd: (await outboxRows(db)).total },
       plans
     }
@@ -118,6 +138,14 @@ async function measureRoutes (readers: BenchUser[], writers: BenchUser[], label:
     figures.push(result)
   }
   return figures
+}
+
+function cpuMsPerRequest (figures: HttpFigures & Cost): number | null {
+  return platformCpuPer(figures.name, figures.cpu, figures.requests)?.totalMs ?? null
+}
+
+function foreignPercent (cpu: CpuReport): number {
+  return Math.round(Object.entries(cpu.byProcess).filter(([label]) => !isPlatformLabel(label) && !label.startsWith('bench')).reduce((sum, [, percent]) => sum + percent, 0))
 }
 
 async function outboxRows (db: Kysely<any>): Promise<{ total: number, stale: number }> {
@@ -173,11 +201,12 @@ export function formatGrowth (growth: GrowthFigures | null, markdown: boolean): 
   if (growth === null) return []
   const s = growth.seed
   const head = `Data growth: ${s.orders.toLocaleString('en')} orders of ${s.users.toLocaleString('en')} users seeded in ${s.seconds} s (orders table ${s.ordersTableMb} MB; each reader ${s.ordersPerReader} orders)`
-  const rows = growth.routes.map(r => [r.name, `${Math.round(r.empty.okRps)}`, `${Math.round(r.seeded.okRps)}`, `${r.ratio}`, `${r.empty.p99Ms} / ${r.seeded.p99Ms}`, r.ratio >= RATIO_TARGET ? 'PASS' : 'FAIL'])
+  const rows = growth.routes.map(r => [r.name, `${Math.round(r.empty.okRps)}`, `${Math.round(r.seeded.okRps)}`, `${r.ratio}`, r.ratio >= RATIO_TARGET ? 'PASS' : 'FAIL',
+    `${r.empty.p99Ms} / ${r.seeded.p99Ms}`, `${r.cpuMsPerRequest.empty ?? '—'} / ${r.cpuMsPerRequest.seeded ?? '—'}`, `${r.foreignPercent.empty} / ${r.foreignPercent.seeded}`])
   const o = growth.outbox
   const outbox = `outbox rows: ${o.beforeSeed} before seeding, ${o.afterSeed} after (+${s.recentOutboxRows} published within the retention, +${s.staleOutboxRows} past it), ${o.staleAfterCleanup} past retention left ${o.cleanupSeconds === null ? 'after the timeout' : `${o.cleanupSeconds} s later`}, ${o.atEnd} at the end`
   const plans = growth.plans.map(p => `${p.runBy}, ${p.name}: ${p.problems.length === 0 ? 'indexes only' : p.problems.join(', ')}, ${round(p.executionMs, 2)} ms`)
-  const header = ['route', 'empty 2xx/s', 'seeded 2xx/s', 'seeded ÷ empty', 'p99 ms empty / seeded', `≥ ${RATIO_TARGET}`]
+  const header = ['route', 'empty 2xx/s', 'seeded 2xx/s', 'seeded ÷ empty', `≥ ${RATIO_TARGET}`, 'p99 ms empty / seeded', 'platform CPU ms/req empty / seeded', 'others\' CPU % empty / seeded']
   if (!markdown) {
     const width = (i: number) => Math.max(header[i]!.length, ...rows.map(row => row[i]!.length))
     const line = (cells: string[]) => '  ' + cells.map((cell, i) => cell.padEnd(width(i))).join('  ').trimEnd()
