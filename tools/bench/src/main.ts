@@ -30,7 +30,7 @@ const ORDERS_PER_USER = 20
 const SETTLE_TIMEOUT_MS = 30_000
 // The create path leaves every order it took for the processor: seconds of work at its rate.
 const CREATE_PATH_DRAIN_TIMEOUT_MS = 90_000
-// The whole run, whatever happens (a full run took six minutes on a quiet machine, the growth phase two of them).
+// The whole run, whatever happens (a full run took six minutes on a quiet machine, about half of it the growth phase).
 const HARD_LIMIT_MS = 20 * 60_000
 
 const options = parseBenchOptions(process.argv.slice(2))
