@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely'
+import type { Kysely, Selectable } from 'kysely'
 import { outboxHeaders } from '@orders/outbox'
 import { prepareQuery, type PreparedQuery } from '@orders/platform'
 import { canTransition, predecessorOf, type ChangeOrderStatusBody, type Order, type OrderStatus } from '@orders/contracts'
@@ -7,7 +7,8 @@ import { decodeCursor, encodeCursor } from './cursor.ts'
 import { orderMetrics } from './order-metrics.ts'
 import { GracePeriodNotOverError, IdempotencyKeyReusedError, IllegalTransitionError, OrderNotFoundError } from './order-errors.ts'
 import {
-  changeStatusStatement, insertOrderStatement, newOrder, NEW_ORDER_VALUES, STATUS_CHANGE_VALUES, toOrder,
+  changeStatusStatement, insertOrderStatement, listOrdersStatement, newOrder, NEW_ORDER_VALUES, selectByIdempotencyKeyStatement,
+  selectOrderStatement, STATUS_CHANGE_VALUES, toOrder,
   type CreateOrderInput, type NewOrderValues, type StatusChangeShape, type StatusChangeValues
 } from './order-statements.ts'
 
@@ -34,7 +35,7 @@ export class OrderRepository {
     this.#db = options.db.withSchema(ORDERS_SCHEMA)
     this.#onOutboxCommitted = options.onOutboxCommitted
     this.#insertOrder = prepareQuery(NEW_ORDER_VALUES, values => insertOrderStatement(options.db, values))
-    this.#selectOrder = prepareQuery(['id'], values => this.#db.selectFrom('orders').selectAll().where('id', '=', values.id))
+    this.#selectOrder = prepareQuery(['id'], values => selectOrderStatement(options.db, values))
   }
 
   /**
@@ -53,10 +54,7 @@ export class OrderRepository {
     }
 
     // Nothing inserted: the Idempotency-Key was used before. Same body → the stored order.
-    const existing = await this.#db.selectFrom('orders').selectAll()
-      .where('user_id', '=', input.userId)
-      .where('idempotency_key', '=', input.idempotencyKey!)
-      .executeTakeFirstOrThrow()
+    const existing = await selectByIdempotencyKeyStatement(this.#db, { userId: input.userId, idempotencyKey: input.idempotencyKey! }).executeTakeFirstOrThrow()
     if (existing.request_hash !== requestHash) throw new IdempotencyKeyReusedError()
     return { order: toOrder(existing), created: false }
   }
@@ -73,19 +71,8 @@ export class OrderRepository {
    * last order of the previous page (with the same filter).
    */
   async listForUser (userId: string, options: { limit: number, cursor?: string, status?: OrderStatus }): Promise<{ orders: Order[], nextCursor: string | null }> {
-    let query = this.#db.selectFrom('orders').selectAll()
-      .where('user_id', '=', userId)
-      .$if(options.status !== undefined, q => q.where('status', '=', options.status!))
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(options.limit + 1)
-    if (options.cursor !== undefined) {
-      const after = decodeCursor(options.cursor)
-      // Keyset pagination: rows strictly older than the last one seen, so orders added
-      // meanwhile (newer) never shift a page.
-      query = query.where(sql<boolean>`(created_at, id) < (${after.createdAt}, ${after.id})`)
-    }
-    const rows = await query.execute()
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor)
+    const rows = await listOrdersStatement(this.#db, { userId, rows: options.limit + 1, status: options.status, after }).execute()
     const page = rows.slice(0, options.limit)
     const last = page.at(-1)
     return {

@@ -3,12 +3,15 @@ import { sql, type Kysely, type QueryCreator, type RawBuilder, type Selectable }
 import { outboxHeaders } from '@orders/outbox'
 import { DEFAULT_CURRENCY, EXCHANGES, orderTotal, ROUTING_KEYS, type Order, type OrderCreatedV1, type OrderItem, type OrderStatus } from '@orders/contracts'
 import { ORDERS_SCHEMA, type OrdersDatabase, type OrdersTable } from './database.ts'
+import type { OrderCursor } from './cursor.ts'
 
 /**
- * The order-service's write statements, each an order change and its event in one statement.
- * They are built from values only (every input a parameter, none computed with inside), so the
- * repository prepares each once (`prepareQuery`, platform) and `pnpm bench` turns the create
- * statement into its pgbench baseline: the same SQL either way.
+ * The order-service's statements: the writes, each an order change and its event in one
+ * statement, and the reads of the routes. They are built from values only (every input a
+ * parameter, none computed with inside), so the repository prepares the order path's once
+ * (`prepareQuery`, platform), `pnpm bench` turns the create statement into its pgbench baseline,
+ * and the plan guard (test/query-plans.test.ts) and `pnpm bench --only growth` EXPLAIN every one
+ * of them: the same SQL either way.
  */
 
 export interface CreateOrderInput {
@@ -111,6 +114,44 @@ export function insertOrderStatement (db: Kysely<OrdersDatabase>, values: NewOrd
 export function createOrderStatement (db: Kysely<OrdersDatabase>, input: CreateOrderInput) {
   const { order, requestHash, values } = newOrder(input)
   return { order, requestHash, statement: insertOrderStatement(db, values) }
+}
+
+/** One order by its id (GET /orders/{id}; the owner is checked on the row). */
+export function selectOrderStatement (db: Kysely<OrdersDatabase>, values: { id: string }) {
+  return db.withSchema(ORDERS_SCHEMA).selectFrom('orders').selectAll().where('id', '=', values.id)
+}
+
+/** The order a user stored under an Idempotency-Key (a replayed POST /orders). */
+export function selectByIdempotencyKeyStatement (db: Kysely<OrdersDatabase>, values: { userId: string, idempotencyKey: string }) {
+  return db.withSchema(ORDERS_SCHEMA).selectFrom('orders').selectAll()
+    .where('user_id', '=', values.userId)
+    .where('idempotency_key', '=', values.idempotencyKey)
+}
+
+export interface OrderPageQuery {
+  userId: string
+  /** Rows to fetch: the page's limit and one more, which tells whether another page follows. */
+  rows: number
+  status?: OrderStatus
+  /** Continue after this order (keyset pagination). */
+  after?: OrderCursor
+}
+
+/**
+ * One page of a user's orders, newest first (GET /orders), walked along the index on
+ * (user_id, created_at desc, id desc): its ORDER BY is that index's order, so PostgreSQL reads
+ * the page's rows and stops, however many orders the user has.
+ */
+export function listOrdersStatement (db: Kysely<OrdersDatabase>, page: OrderPageQuery) {
+  return db.withSchema(ORDERS_SCHEMA).selectFrom('orders').selectAll()
+    .where('user_id', '=', page.userId)
+    .$if(page.status !== undefined, q => q.where('status', '=', page.status!))
+    // Keyset pagination: rows strictly older than the last one seen, so orders added
+    // meanwhile (newer) never shift a page.
+    .$if(page.after !== undefined, q => q.where(sql<boolean>`(created_at, id) < (${page.after!.createdAt}, ${page.after!.id})`))
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.rows)
 }
 
 /** One kind of status change: its target, the status it is made from, and whether only the owner may. */

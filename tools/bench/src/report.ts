@@ -7,6 +7,7 @@ import type { HttpFigures } from './http-load.ts'
 import type { BaselineFigures } from './pgbench.ts'
 import type { PipelineFigures } from './pipeline.ts'
 import type { PipelineStep } from './pipeline-step.ts'
+import { formatGrowth, growthTargets, type GrowthFigures } from './growth.ts'
 import { round } from './stats.ts'
 
 /** What one measurement cost the machine while it ran. */
@@ -26,6 +27,8 @@ export interface BenchResult {
   /** POST /orders, with the processor stopped when the bench started the system. */
   createPath: CreatePathFigures | null
   pipeline: PipelineFigures | null
+  /** The same routes on a nearly empty and on a seeded database (`--only growth`). */
+  growth: GrowthFigures | null
   /** CPU of the platform's processes per create request and per pipeline order (the budgets). */
   cpuPer: { createRequest: CpuPerUnit | null, pipelineOrder: CpuPerUnit | null }
   targets: TargetCheck[]
@@ -48,7 +51,7 @@ export interface TargetCheck {
  * The issue's targets: same-run ratios (never absolute numbers across runs) and CPU per request
  * or order (what a shared machine distorts least).
  */
-export function checkTargets (result: Pick<BenchResult, 'baseline' | 'createPath' | 'pipeline' | 'cpuPer'>): TargetCheck[] {
+export function checkTargets (result: Pick<BenchResult, 'baseline' | 'createPath' | 'pipeline' | 'cpuPer' | 'growth'>): TargetCheck[] {
   const tps = result.baseline?.tps
   const ratio = (value: number | undefined) => value === undefined || !tps ? null : round(value / tps, 3)
   const check = (key: string, name: string, value: number | null, comparison: '≥' | '≤', target: number, unit: string): TargetCheck => ({
@@ -58,7 +61,8 @@ export function checkTargets (result: Pick<BenchResult, 'baseline' | 'createPath
     check('post-ratio', 'POST /orders 2xx/s ÷ pgbench tps', ratio(result.createPath?.okRps), '≥', 0.35, '×'),
     check('pipeline-ratio', 'pipeline sustainable orders/s ÷ pgbench tps', ratio(result.pipeline?.sustainableRate), '≥', 0.1, '×'),
     check('latency', 'pipeline p99, create → completed, at half the sustainable rate', result.pipeline?.atHalfRate?.p99Ms ?? null, '≤', 50, 'ms'),
-    ...checkCpuBudgets(result.cpuPer.createRequest, result.cpuPer.pipelineOrder)
+    ...checkCpuBudgets(result.cpuPer.createRequest, result.cpuPer.pipelineOrder),
+    ...growthTargets(result.growth)
   ]
 }
 
@@ -129,6 +133,7 @@ export function formatConsoleReport (result: BenchResult): string {
   for (const [name, cpu, requests] of cpuByMeasurement(result)) out.push(`  ${name}: ${formatCpu(cpu, requests)}`)
   out.push('', 'CPU of the platform per request or order (ms; every process but the bench and other people\'s):')
   for (const line of cpuPerUnitLines(result)) out.push(`  ${line}`)
+  out.push(...formatGrowth(result.growth, false))
   out.push('', 'Targets:', ...result.targets.map(check => `  ${passOrFail(check).padEnd(4)}  ${formatCheck(check)}`))
   if (result.notes.length > 0) out.push('', ...result.notes.map(note => `note: ${note}`))
   return out.join('\n')
@@ -197,6 +202,7 @@ export function formatMarkdownReport (result: BenchResult): string {
   out.push('', '## CPU of the platform per request or order', '', 'ms of CPU, every process but the bench and other people\'s (RabbitMQ serves every vhost on the machine).', '')
   for (const line of cpuPerUnitLines(result)) out.push(`- ${line}`)
   out.push('', '## Targets', '', ...result.targets.map(check => `- **${passOrFail(check)}** ${formatCheck(check)}`))
+  out.push(...formatGrowth(result.growth, true))
 
   if (result.pipeline) {
     out.push('', '## Pipeline steps', '',

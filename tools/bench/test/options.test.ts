@@ -16,6 +16,7 @@ t.test('--quick shortens every phase; --duration still wins', async t => {
 
 t.test('--only picks measurements', async t => {
   t.same([...parseBenchOptions(['--only', 'post, baseline'], env).only], ['post', 'baseline'])
+  t.same([...parseBenchOptions(['--only', 'growth'], env).only], ['growth'])
   t.throws(() => parseBenchOptions(['--only', 'post,nope'], env), /--only takes some of/)
 })
 
