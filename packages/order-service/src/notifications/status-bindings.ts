@@ -80,7 +80,8 @@ export class StatusBindings {
       user.watchers--
       void this.#settle(userId, user)
     }
-    if (user.boundIn !== this.#generation) {
+    // Also while a run is out: it may be the unbind of the user's previous last socket.
+    if (user.settling !== undefined || user.boundIn !== this.#generation) {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([
         this.#settle(userId, user),
