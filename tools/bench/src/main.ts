@@ -22,6 +22,7 @@ import { measurePipeline } from './pipeline.ts'
 import { checkTargets, formatConsoleReport, writeReports, type BenchResult, type Cost } from './report.ts'
 import { measureCreatePath } from './create-path.ts'
 import { cpuPerCreateRequest, cpuPerPipelineOrder } from './cpu-budgets.ts'
+import { audienceChecks, measureAudience } from './audience.ts'
 
 const USERS = 4
 // GET /orders?limit=20 needs a full page per user.
@@ -156,8 +157,15 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
     }
   }
 
+  let audience: BenchResult['audience'] = null
+  if (run.has('audience')) {
+    // Its own users (their tokens must outlive its rounds) and its own watchers.
+    audience = await measureAudience({ gatewayUrl: target.gatewayUrl, ports: target.ports, meter, runId, pairs: options.quick ? 1 : 3, idleS: options.quick ? 3 : 10, latencyS: options.durationS, log, notes })
+    await settle(target.db, users, notes)
+  }
+
   const cpuPer = { createRequest: cpuPerCreateRequest(createPath), pipelineOrder: cpuPerPipelineOrder(pipelineFigures) }
-  const partial = { baseline, http, createPath, pipeline: pipelineFigures, cpuPer }
+  const partial = { baseline, http, createPath, pipeline: pipelineFigures, cpuPer, audience }
   return {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -165,7 +173,7 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
     options: { durationS: options.durationS, connections: options.connections, stepS: options.stepS, quick: options.quick, maxRate: options.maxRate, only: [...options.only] },
     idleCpu,
     ...partial,
-    targets: checkTargets(partial),
+    targets: [...checkTargets(partial), ...audienceChecks(audience)],
     notes
   }
 }
