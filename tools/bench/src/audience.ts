@@ -97,7 +97,7 @@ export async function measureAudience (options: {
         log(`audience: round ${rounds.length + 1} of ${options.pairs * 2}, ${kind === 'audience' ? `${AUDIENCE_SOCKETS} sockets open` : 'no audience'}`)
         const round = await measureRound(kind)
         rounds.push(round)
-        log(`  ${round.socketsByReplica.join(' + ')} sockets; ${round.rssDeltaKb.orderService} kB more order-service RSS; idle platform CPU ${round.idlePlatformCpu} %; ` +
+        log(`  ${round.socketsByReplica.join(' + ')} sockets; order-service RSS ${signed(round.rssDeltaKb.orderService)} kB; idle platform CPU ${round.idlePlatformCpu} %; ` +
           `p99 ${round.latency.p99Ms} ms at ${LATENCY_RATE} orders/s; ${round.statusEventsReceived} status events received`)
       }
     }
@@ -187,10 +187,14 @@ export function formatAudience (figures: AudienceFigures | null): string[] {
     `  p99 of a watched order, create → completed on its owner's socket: ${figures.p99Ms.audience} ms with them, ${figures.p99Ms.baseline} ms without: ×${figures.p99Ratio} (at most ×${figures.p99Tolerance})`
   ]
   for (const [i, r] of figures.rounds.entries()) {
-    lines.push(`  round ${i + 1} ${r.kind.padEnd(8)}: ${r.socketsByReplica.join('+')} sockets${r.openS === null ? '' : ` (opened in ${r.openS} s)`}, RSS +${r.rssDeltaKb.orderService} kB order-service / +${r.rssDeltaKb.haproxy} kB HAProxy, ` +
+    lines.push(`  round ${i + 1} ${r.kind.padEnd(8)}: ${r.socketsByReplica.join('+')} sockets${r.openS === null ? '' : ` (opened in ${r.openS} s)`}, RSS ${signed(r.rssDeltaKb.orderService)} kB order-service / ${signed(r.rssDeltaKb.haproxy)} kB HAProxy, ` +
       `idle ${r.idlePlatformCpu} %, p50 ${r.latency.p50Ms} / p99 ${r.latency.p99Ms} ms, ${r.statusEventsReceived} status events received for ${r.latency.accepted} orders`)
   }
   return lines
+}
+
+function signed (value: number): string {
+  return value < 0 ? `−${-value}` : `+${value}`
 }
 
 interface Crowd { open: number, failures: number, openS: number, readonly unexpectedCloses: number, close: () => Promise<void> }
