@@ -41,7 +41,7 @@ closeOnSignals(app.log, async () => {
   await new Promise(resolve => setTimeout(resolve, config.SHUTDOWN_DRAIN_MS))
   hub.closeAll() // clients reconnect through the gateway to another replica
   await app.close() // stops accepting requests and waits for those in flight
-  await statusEvents.consumer.close()
+  await statusEvents.close()
   await relay.stop() // publishes what they committed
   await broker.close()
   redis.disconnect()

@@ -50,17 +50,17 @@ t.test('a status event is handled, and pushed to WebSockets, in a span under the
   const log = createServiceInstance({ service: 'order-service-test', logLevel: 'silent' }).log
   const pushed: Order[] = []
   const hub = { notifyStatusChanged: (order: Order) => { pushed.push(order) } } as unknown as OrderNotificationHub
-  const { consumer, bindings } = consumeStatusEvents({ broker, hub, instanceId: 'tracing-test', trustedPublisher: brokerUser(vhost.url), log })
+  const feed = consumeStatusEvents({ broker, hub, instanceId: 'tracing-test', trustedPublisher: brokerUser(vhost.url), log })
   const publisher = broker.createPublisher({ confirm: true })
   t.teardown(async () => {
     await publisher.close()
-    await consumer.close()
+    await feed.close()
     await broker.close()
     await vhost.drop()
   })
-  await once(consumer, 'ready')
+  await once(feed.consumer, 'ready')
   const owner = randomUUID()
-  await bindings.watch(owner)
+  await feed.bindings.watch(owner)
 
   const now = new Date().toISOString()
   const order = { id: randomUUID(), user_id: owner, status: 'completed', items: sampleItems, currency: 'EUR', total: 2599, failure_reason: null, created_at: now, updated_at: now, cancellable_until: now }

@@ -45,6 +45,7 @@ export class StatusBindings {
   readonly #log: Logger
   readonly #bindWaitMs: number
   #generation = 0
+  #stopped = false
 
   constructor (options: StatusBindingsOptions) {
     this.#bind = options.bind
@@ -98,6 +99,11 @@ export class StatusBindings {
     for (const [userId, user] of this.#users) void this.#settle(userId, user)
   }
 
+  /** Shutdown: the queue goes with the connection, so the sockets closing now need no unbind. */
+  stop (): void {
+    this.#stopped = true
+  }
+
   #settle (userId: string, user: UserBinding): Promise<void> {
     // Started on the next microtask, so `settling` is set before the run can clear it.
     user.settling ??= Promise.resolve().then(async () => { await this.#run(userId, user) })
@@ -106,7 +112,7 @@ export class StatusBindings {
 
   async #run (userId: string, user: UserBinding): Promise<void> {
     const routingKey = statusChangedRoutingKey(userId)
-    for (;;) {
+    while (!this.#stopped) {
       const generation = this.#generation
       const wanted = user.watchers > 0
       if (wanted === (user.boundIn === generation)) break

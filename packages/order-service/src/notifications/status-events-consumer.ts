@@ -62,7 +62,12 @@ export function consumeStatusEvents (options: { broker: Connection, hub: OrderNo
     bindings,
     queue,
     /** Deliveries this consumer took from its queue, whatever became of them. */
-    get received () { return received }
+    get received () { return received },
+    /** Shutdown: stops binding, then the consumer (its queue goes with the connection). */
+    async close () {
+      bindings.stop()
+      await consumer.close()
+    }
   }
 }
 

@@ -159,3 +159,14 @@ t.test('a user id that could be a wildcard is refused', async t => {
   await t.rejects(broker.bindings.watch(`${randomUUID()}.*`), /not a user id/)
   t.same(broker.calls, [])
 })
+
+t.test('after stop() (shutdown) the sockets closing make no unbind: the queue goes with the connection', async t => {
+  const broker = heldBroker()
+  const watching = broker.bindings.watch(randomUUID())
+  ;(await broker.next()).settle()
+  const end = await watching
+  broker.bindings.stop()
+  end()
+  await broker.idle()
+  t.same(broker.calls, [])
+})

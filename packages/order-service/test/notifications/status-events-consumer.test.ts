@@ -50,7 +50,7 @@ t.test('status events reach only the replicas where someone watches', async t =>
       async stop () {
         hub.closeAll()
         await app.close()
-        await feed.consumer.close()
+        await feed.close()
         await broker.close()
       }
     }
