@@ -60,7 +60,11 @@ export interface AudienceFigures {
   sockets: number
   users: number
   rounds: AudienceRound[]
-  /** Memory each audience socket costs, kB: the order-service replicas together, and HAProxy (the largest round). */
+  /**
+   * Memory each audience socket costs, kB: the order-service replicas together, and HAProxy. From
+   * the first audience round: later ones start while the garbage of the one before is being given
+   * back, so their deltas are smaller or negative.
+   */
   kbPerSocket: { orderService: number, haproxy: number }
   /** Medians over the rounds of each kind. */
   idlePlatformCpu: { baseline: number, audience: number }
@@ -152,8 +156,8 @@ export async function measureAudience (options: {
     users: AUDIENCE_USERS,
     rounds,
     kbPerSocket: {
-      orderService: round(Math.max(...crowds.map(r => r.rssDeltaKb.orderService / r.sockets)), 1),
-      haproxy: round(Math.max(...crowds.map(r => r.rssDeltaKb.haproxy / r.sockets)), 1)
+      orderService: round((crowds[0]?.rssDeltaKb.orderService ?? Number.NaN) / (crowds[0]?.sockets ?? Number.NaN), 1),
+      haproxy: round((crowds[0]?.rssDeltaKb.haproxy ?? Number.NaN) / (crowds[0]?.sockets ?? Number.NaN), 1)
     },
     idlePlatformCpu: { baseline: median(of('baseline').map(r => r.idlePlatformCpu)), audience: median(of('audience').map(r => r.idlePlatformCpu)) },
     p99Ms: p99,
