@@ -6,7 +6,7 @@
 import type { Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { Connection } from 'rabbitmq-client'
-import { EXCHANGES, ROUTING_KEYS } from '@orders/contracts'
+import { EXCHANGES, ROUTING_KEYS, statusChangedRoutingKey } from '@orders/contracts'
 import { call, registerAndLogin, waitForLogLine, waitForOrderStatus, type TestSystem } from '../system-helper.ts'
 
 export async function orderFlow (t: Test, { system, gateway, lines, db, amqpUrl }: TestSystem) {
@@ -122,7 +122,8 @@ export async function orderFlow (t: Test, { system, gateway, lines, db, amqpUrl 
       .where(eb => eb(eb.ref('payload', '->').key('data' as never).key('order' as never).key('id' as never), '=', JSON.stringify(created.id) as never))
       .execute())
     const before = await eventsOf()
-    const { orderCreated, orderStatusChanged } = ROUTING_KEYS
+    const { orderCreated } = ROUTING_KEYS
+    const orderStatusChanged = statusChangedRoutingKey(created.user_id)
     t.same(before.map(e => e.routing_key).sort(), [orderCreated, orderStatusChanged, orderStatusChanged])
 
     // Publish the very same message again, as the relay would after a crash before its commit.

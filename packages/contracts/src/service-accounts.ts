@@ -34,8 +34,10 @@ const processorOwn = { prefix: PROCESSOR_NAME_PREFIX }
  * its publishers and consumers declare:
  * - user-service: declares and publishes to `users.events`, reads nothing;
  * - order-service: declares and publishes to `orders.events`; declares its replicas'
- *   notification queues, binds them to `orders.events` (write on the queue, read on the
- *   exchange) and consumes them;
+ *   notification queues, binds and unbinds them to `orders.events` by user at run time
+ *   (`order_status_changed.<user id>`; queue.bind and queue.unbind take write on the queue and
+ *   read on the exchange) and consumes them. Read on `orders.events` is for binding only (an
+ *   exchange cannot be consumed); write on its own queues lets it bind nothing but them;
  * - order-processor: everything named `order-processor.*` (its work, delay, grace and
  *   dead-letter queues and exchanges), and read on `orders.events` to bind its work queue
  *   there; it never declares or publishes to another service's exchange.

@@ -9,7 +9,10 @@
  * new name.
  */
 export const EXCHANGES = {
-  /** Durable topic exchange for every order event; routing key = event type. */
+  /**
+   * Durable topic exchange for every order event; routing key = event type, and for a status
+   * change the owner's id after it (`order_status_changed.<user id>`, statusChangedRoutingKey).
+   */
   orderEvents: 'orders.events',
   /** Durable topic exchange for every user event; routing key = event type. */
   userEvents: 'users.events',
@@ -39,6 +42,8 @@ export const QUEUES = {
 /**
  * Each order-service replica's own queue of status events is named
  * `order-service.notifications.<instance>.<uuid>` (exclusive, auto-deleted: it goes with its replica).
+ * It is bound to `order_status_changed.<user id>` for each user with a socket open on that
+ * replica, and to nothing else: a replica hears only of the orders someone there watches.
  */
 export const NOTIFICATION_QUEUE_PREFIX = 'order-service.notifications.'
 
@@ -47,9 +52,33 @@ export const PROCESSOR_NAME_PREFIX = 'order-processor.'
 
 export const ROUTING_KEYS = {
   orderCreated: 'order_created',
+  /** The event type; its routing key adds the owner's id (statusChangedRoutingKey). */
   orderStatusChanged: 'order_status_changed',
   userRegistered: 'user_registered'
 } as const
+
+/**
+ * `order_status_changed.<user id>`: a status change is routed by its owner, so a replica binds
+ * only the users it has sockets for (doc/messaging.md, "Live status"). User ids are UUIDs, one
+ * topic word each; anything else could be a wildcard in a binding, and is refused.
+ */
+export function statusChangedRoutingKey (userId: string): string {
+  if (!/^[0-9a-f-]{36}$/i.test(userId)) throw new Error(`not a user id: ${JSON.stringify(userId)}`)
+  return `${STATUS_CHANGED_ROUTING_KEY_PREFIX}${userId}`
+}
+/** What the order-service's SQL puts before the owner's id (order-statements.ts). */
+export const STATUS_CHANGED_ROUTING_KEY_PREFIX = `${ROUTING_KEYS.orderStatusChanged}.`
+/** A binding for every user's status changes (`*`: one word, the user id). */
+export const ANY_STATUS_CHANGED = `${ROUTING_KEYS.orderStatusChanged}.*`
+
+/**
+ * The event type a routing key carries, its first word: what spans are named by, so a trace
+ * backend sees a few span names, not one per user.
+ */
+export function eventTypeOfRoutingKey (routingKey: string): string {
+  const dot = routingKey.indexOf('.')
+  return dot === -1 ? routingKey : routingKey.slice(0, dot)
+}
 
 /**
  * The event exchanges, one per publishing service. Each publisher declares its own; the broker

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { Parser } from '@asyncapi/parser'
 import { parse as parseYaml } from 'yaml'
 import {
   EventOrder, EVENT_EXCHANGES, LIVE_STATUS_CLOSE_CODES, LIVE_STATUS_PATH, LIVE_STATUS_TOKEN_PARAM, LiveStatusQuery, Order, OrderCreatedV1,
-  OrderItem, OrderStatusChangedV1, OrderStatusSchema, ROUTING_KEYS, User, UserRegisteredV1
+  OrderItem, OrderStatusChangedV1, OrderStatusSchema, ROUTING_KEYS, statusChangedRoutingKey, User, UserRegisteredV1
 } from '../src/index.ts'
 // The schema (a value); the index also re-exports the type of the same name from live-status.ts.
 import { OrderStatusChangedMessage } from '../src/live-status-schemas.ts'
@@ -46,7 +47,7 @@ t.test('its addresses are the contracts\' constants', async t => {
   t.same(Object.keys(raw.components.schemas.LiveStatusQuery.properties), [LIVE_STATUS_TOKEN_PARAM])
   for (const code of Object.values(LIVE_STATUS_CLOSE_CODES)) t.match(raw.info.description, `**${code}**`, `close code ${code} described`)
   t.equal(raw.channels.orderCreated.address, ROUTING_KEYS.orderCreated)
-  t.equal(raw.channels.orderStatusChanged.address, ROUTING_KEYS.orderStatusChanged)
+  t.equal(raw.channels.orderStatusChanged.address.replace('{userId}', '<user id>'), statusChangedRoutingKey(randomUUID()).replace(/[0-9a-f-]{36}$/, '<user id>'))
   t.equal(raw.channels.userRegistered.address, ROUTING_KEYS.userRegistered)
   t.match(raw.channels.orderCreated.bindings.amqp.exchange, { name: EVENT_EXCHANGES.orderEvents.exchange, type: EVENT_EXCHANGES.orderEvents.type })
   t.match(raw.channels.userRegistered.bindings.amqp.exchange, { name: EVENT_EXCHANGES.userEvents.exchange, type: EVENT_EXCHANGES.userEvents.type })

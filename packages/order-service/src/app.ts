@@ -8,6 +8,7 @@ import authentication from './plugins/authentication.ts'
 import ordersRoutes from './routes/orders.ts'
 import ordersWebSocketRoute from './routes/orders-ws.ts'
 import type { OrderNotificationHub } from './notifications/hub.ts'
+import type { StatusBindings } from './notifications/status-bindings.ts'
 import { SocketLeases } from './notifications/socket-leases.ts'
 import { OrderRepository } from './order-repository.ts'
 import type { OrdersDatabase } from './database.ts'
@@ -20,6 +21,8 @@ export interface OrderServiceAppOptions {
   onOutboxCommitted: () => void
   /** This replica's WebSockets; fed with status events from the broker by the server. */
   hub: OrderNotificationHub
+  /** The bindings of that feed (consumeStatusEvents): each socket holds its user's. Without it, sockets hear only what the hub is told directly. */
+  statusBindings?: StatusBindings
   /** Counts each user's WebSockets and carries revoked tokens across replicas; without it, per replica. */
   redis?: Redis
   /** The revoked access tokens; one of its own on `redis` otherwise (tests pass one to revoke through). */
@@ -59,5 +62,5 @@ export default async function orderServiceApp (app: FastifyInstance, options: Or
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
   const leases = new SocketLeases({ redis: options.redis, maxPerUser: options.webSocket?.maxSocketsPerUser ?? 20, log: app.log })
   app.addHook('onClose', async () => { leases.stop() })
-  await app.register(ordersWebSocketRoute, { hub: options.hub, leases, denylist, allowedOrigins: options.webSocket?.allowedOrigins ?? [] })
+  await app.register(ordersWebSocketRoute, { hub: options.hub, leases, statusBindings: options.statusBindings, denylist, allowedOrigins: options.webSocket?.allowedOrigins ?? [] })
 }

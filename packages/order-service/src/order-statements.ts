@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { sql, type Kysely, type QueryCreator, type RawBuilder, type Selectable } from 'kysely'
 import { outboxHeaders } from '@orders/outbox'
-import { DEFAULT_CURRENCY, EXCHANGES, orderTotal, ROUTING_KEYS, type Order, type OrderCreatedV1, type OrderItem, type OrderStatus } from '@orders/contracts'
+import { DEFAULT_CURRENCY, EXCHANGES, orderTotal, ROUTING_KEYS, STATUS_CHANGED_ROUTING_KEY_PREFIX, type Order, type OrderCreatedV1, type OrderItem, type OrderStatus } from '@orders/contracts'
 import { ORDERS_SCHEMA, type OrdersDatabase, type OrdersTable } from './database.ts'
 import type { OrderCursor } from './cursor.ts'
 
@@ -103,7 +103,7 @@ export function insertOrderStatement (db: Kysely<OrdersDatabase>, values: NewOrd
       // nothing, and so writes no event either.
       .onConflict(oc => oc.columns(['user_id', 'idempotency_key']).where('idempotency_key', 'is not', null).doNothing())
       .returning('id'))
-    .with('event', db => insertEventFor(db, 'inserted', { exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderCreated, headers: values.headers }, sql`${values.event}::jsonb`))
+    .with('event', db => insertEventFor(db, 'inserted', { exchange: EXCHANGES.orderEvents, routingKey: sql`${ROUTING_KEYS.orderCreated}::text`, headers: values.headers }, sql`${values.event}::jsonb`))
     .selectFrom('inserted').select('id')
 }
 
@@ -186,7 +186,8 @@ export function changeStatusStatement (db: Kysely<OrdersDatabase>, shape: Status
       // this refusal keeps "a cancel inside the window always wins" true even if it did not.
       .$if(shape.to === 'processing', q => q.where('cancellable_until', '<=', values.changedAt))
       .returningAll())
-    .with('event', db => insertEventFor(db, 'changed', { exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, headers: values.headers }, statusChangedPayload(shape.from, values.occurredAt)))
+    // Routed by its owner (statusChangedRoutingKey): only the replicas where they watch get it.
+    .with('event', db => insertEventFor(db, 'changed', { exchange: EXCHANGES.orderEvents, routingKey: sql`${STATUS_CHANGED_ROUTING_KEY_PREFIX}::text || ${sql.ref('user_id')}::text`, headers: values.headers }, statusChangedPayload(shape.from, values.occurredAt)))
     .selectFrom('changed').selectAll()
 }
 
@@ -195,14 +196,14 @@ export const STATUS_CHANGE_VALUES = ['id', 'ownerId', 'failureReason', 'changedA
 /**
  * The outbox INSERT of a CTE: one event row for each row of the CTE `source` (so none when
  * the change it announces did not happen), written by the same statement as the change.
- * `payload` is evaluated per row of `source`, so it may be built from that row.
+ * `payload` and `routingKey` are evaluated per row of `source`, so they may be built from that row.
  */
 // Typed loosely: kysely cannot express "any schema with a CTE named `source`" generically.
-function insertEventFor (db: QueryCreator<any>, source: string, message: { exchange: string, routingKey: string, headers: string }, payload: RawBuilder<unknown>) {
+function insertEventFor (db: QueryCreator<any>, source: string, message: { exchange: string, routingKey: RawBuilder<unknown>, headers: string }, payload: RawBuilder<unknown>) {
   return db.insertInto('outbox')
     .expression(eb => eb.selectFrom(source).select([
       eb.val(message.exchange).as('exchange'),
-      eb.val(message.routingKey).as('routing_key'),
+      message.routingKey.as('routing_key'),
       payload.as('payload'),
       sql<unknown>`${message.headers}::jsonb`.as('headers')
     ]))

@@ -28,7 +28,7 @@ const statusEvents = consumeStatusEvents({ broker, hub, instanceId: config.INSTA
 
 let draining = false
 await app.register(orderServiceApp, {
-  db, broker, userServiceUrl: config.USER_SERVICE_URL, onOutboxCommitted: () => { relay.wake() }, hub, isDraining: () => draining,
+  db, broker, userServiceUrl: config.USER_SERVICE_URL, onOutboxCommitted: () => { relay.wake() }, hub, statusBindings: statusEvents.bindings, isDraining: () => draining,
   redis, webSocket: { allowedOrigins: config.ALLOWED_ORIGINS.split(',').map(o => o.trim()).filter(o => o !== ''), maxSocketsPerUser: config.MAX_SOCKETS_PER_USER },
   defaultCurrency: config.DEFAULT_CURRENCY, gracePeriodMs: config.ORDER_GRACE_PERIOD_MS
 })

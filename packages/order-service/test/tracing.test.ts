@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { Connection } from 'rabbitmq-client'
 import { SpanKind } from '@opentelemetry/api'
-import { EXCHANGES, ROUTING_KEYS, type Order } from '@orders/contracts'
+import { EXCHANGES, ROUTING_KEYS, statusChangedRoutingKey, type Order } from '@orders/contracts'
 import { brokerUser, createServiceInstance, startTracing } from '@orders/platform'
 import { createTestVhost, WatchedSpanExporter } from '@orders/test-support'
 import { consumeStatusEvents } from '../src/notifications/status-events-consumer.ts'
@@ -37,7 +37,7 @@ t.test('the trace of POST /orders and of PATCH /orders/:id reaches their outbox 
   const rows = await db.withSchema('orders').selectFrom('outbox').select(['routing_key', 'headers']).orderBy('created_at').execute()
   t.same(rows.map(row => [row.routing_key, traceIdOf(row.headers.traceparent)]), [
     [ROUTING_KEYS.orderCreated, TRACE_ID],
-    [ROUTING_KEYS.orderStatusChanged, TRACE_ID]
+    [statusChangedRoutingKey(owner), TRACE_ID]
   ])
   const rowParents = rows.map(row => String(row.headers.traceparent).split('-')[2] ?? '')
   const requestSpans = exporter.getFinishedSpans().filter(span => span.spanContext().traceId === TRACE_ID).map(span => span.spanContext().spanId)
@@ -50,20 +50,22 @@ t.test('a status event is handled, and pushed to WebSockets, in a span under the
   const log = createServiceInstance({ service: 'order-service-test', logLevel: 'silent' }).log
   const pushed: Order[] = []
   const hub = { notifyStatusChanged: (order: Order) => { pushed.push(order) } } as unknown as OrderNotificationHub
-  const consumer = consumeStatusEvents({ broker, hub, instanceId: 'tracing-test', trustedPublisher: brokerUser(vhost.url), log })
+  const feed = consumeStatusEvents({ broker, hub, instanceId: 'tracing-test', trustedPublisher: brokerUser(vhost.url), log })
   const publisher = broker.createPublisher({ confirm: true })
   t.teardown(async () => {
     await publisher.close()
-    await consumer.close()
+    await feed.close()
     await broker.close()
     await vhost.drop()
   })
-  await once(consumer, 'ready')
+  await once(feed.consumer, 'ready')
+  const owner = randomUUID()
+  await feed.bindings.watch(owner)
 
   const now = new Date().toISOString()
-  const order = { id: randomUUID(), user_id: randomUUID(), status: 'completed', items: sampleItems, currency: 'EUR', total: 2599, failure_reason: null, created_at: now, updated_at: now, cancellable_until: now }
+  const order = { id: randomUUID(), user_id: owner, status: 'completed', items: sampleItems, currency: 'EUR', total: 2599, failure_reason: null, created_at: now, updated_at: now, cancellable_until: now }
   const event = { id: randomUUID(), type: 'order_status_changed', version: 1, occurred_at: now, data: { order, previous_status: 'processing' } }
-  await publisher.send({ exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, userId: brokerUser(vhost.url), headers: { traceparent: traceparent('a3ce929b0e0e4736') } }, event)
+  await publisher.send({ exchange: EXCHANGES.orderEvents, routingKey: statusChangedRoutingKey(owner), userId: brokerUser(vhost.url), headers: { traceparent: traceparent('a3ce929b0e0e4736') } }, event)
 
   const processed = await exporter.ended(`process ${ROUTING_KEYS.orderStatusChanged}`)
   const push = await exporter.ended('push order status to WebSockets')

@@ -7,6 +7,7 @@
  * so the outbox stores the context in its row's headers and the consumers read it back.
  */
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter } from '@opentelemetry/api'
+import { eventTypeOfRoutingKey } from '@orders/contracts'
 
 const tracer = trace.getTracer('@orders/platform')
 
@@ -46,7 +47,10 @@ async function inSpan<T> (name: string, parent: Context, kind: SpanKind, attribu
 }
 
 export interface MessageSpanOptions {
-  /** The AMQP exchange and routing key, recorded as messaging attributes. */
+  /**
+   * The AMQP exchange and routing key, recorded as messaging attributes. Spans are named by
+   * the routing key's event type alone (`publish order_status_changed`, not one name per user).
+   */
   exchange: string
   routingKey: string
   messageId?: string
@@ -68,13 +72,13 @@ function messagingAttributes (operation: 'publish' | 'process', options: Message
  * one, so the consumer's span hangs under the publish.
  */
 export async function withPublishSpan<T> (storedHeaders: Record<string, string>, options: MessageSpanOptions, publish: (headers: Record<string, string>) => Promise<T>): Promise<T> {
-  return await inSpan(`publish ${options.routingKey}`, contextFromHeaders(storedHeaders), SpanKind.PRODUCER, messagingAttributes('publish', options), async () =>
+  return await inSpan(`publish ${eventTypeOfRoutingKey(options.routingKey)}`, contextFromHeaders(storedHeaders), SpanKind.PRODUCER, messagingAttributes('publish', options), async () =>
     await publish({ ...storedHeaders, ...traceHeaders() }))
 }
 
 /** A CONSUMER span, child of the context the message's headers carry; `work` runs inside it. */
 export async function withConsumeSpan<T> (headers: Record<string, unknown> | undefined, options: MessageSpanOptions, work: (span: Span) => Promise<T>): Promise<T> {
-  return await inSpan(`process ${options.routingKey}`, contextFromHeaders(headers), SpanKind.CONSUMER, messagingAttributes('process', options), work)
+  return await inSpan(`process ${eventTypeOfRoutingKey(options.routingKey)}`, contextFromHeaders(headers), SpanKind.CONSUMER, messagingAttributes('process', options), work)
 }
 
 /** An INTERNAL span under the active one, for a step worth seeing in a trace. */

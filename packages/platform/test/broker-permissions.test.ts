@@ -6,7 +6,8 @@
  */
 import t, { type Test } from 'tap'
 import { Connection } from 'rabbitmq-client'
-import { EVENT_EXCHANGES, EXCHANGES, NOTIFICATION_QUEUE_PREFIX, processorTopology, QUEUES, ROUTING_KEYS, type ServiceAccount } from '@orders/contracts'
+import { randomUUID } from 'node:crypto'
+import { ANY_STATUS_CHANGED, EVENT_EXCHANGES, EXCHANGES, NOTIFICATION_QUEUE_PREFIX, processorTopology, QUEUES, ROUTING_KEYS, statusChangedRoutingKey, type ServiceAccount } from '@orders/contracts'
 import { createTestVhost, rabbitmqctl } from '@orders/test-support'
 import { brokerDefinitions, brokerUser, createEventPublisher } from '../src/index.ts'
 
@@ -37,16 +38,18 @@ t.test('the user-service publishes to users.events, and may do nothing else', as
   await refused(t, stray.send({ exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged }, {}), 'publish to orders.events')
 })
 
-t.test('the order-service publishes to orders.events and consumes its replicas\' notification queues, and nothing of the processor\'s', async t => {
+t.test('the order-service publishes to orders.events, binds and unbinds its replicas\' notification queues by user and consumes them, and nothing of the processor\'s', async t => {
   const connection = connectAs('order-service')
   const publisher = createEventPublisher(connection)
   t.teardown(async () => { await publisher.close() })
   const queue = `${NOTIFICATION_QUEUE_PREFIX}test.1`
   await connection.queueDeclare({ queue, exclusive: true, autoDelete: true, durable: false })
-  await connection.queueBind({ exchange: EXCHANGES.orderEvents, queue, routingKey: ROUTING_KEYS.orderStatusChanged })
-  await publisher.send({ exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, userId: brokerUser(vhost.serviceUrls!['order-service']) }, { hello: 1 })
+  const routingKey = statusChangedRoutingKey(randomUUID())
+  await connection.queueBind({ exchange: EXCHANGES.orderEvents, queue, routingKey })
+  await publisher.send({ exchange: EXCHANGES.orderEvents, routingKey, userId: brokerUser(vhost.serviceUrls!['order-service']) }, { hello: 1 })
   const got = await waitForMessage(connection, queue)
-  t.same(got.body, { hello: 1 }, 'its own queue, bound to its own exchange, read by itself')
+  t.same(got.body, { hello: 1 }, 'its own queue, bound to its own exchange by user, read by itself')
+  await connection.queueUnbind({ exchange: EXCHANGES.orderEvents, queue, routingKey })
 
   await refused(t, connection.queueDeclare({ queue: 'order-service-scratch', exclusive: true }), 'declare a queue outside its notification queues')
   await refused(t, connection.exchangeDeclare({ exchange: EXCHANGES.processorWork, type: 'direct', durable: true }), 'declare the processor\'s exchange')
@@ -54,6 +57,7 @@ t.test('the order-service publishes to orders.events and consumes its replicas\'
   t.teardown(async () => { await stray.close() })
   await refused(t, stray.send({ exchange: EXCHANGES.processorWork, routingKey: ROUTING_KEYS.orderCreated }, {}), 'publish straight into the processor\'s work exchange')
   await refused(t, stray.send({ exchange: EXCHANGES.userEvents, routingKey: ROUTING_KEYS.userRegistered }, {}), 'publish to users.events')
+  await refused(t, connectAs('order-service').queueBind({ exchange: EXCHANGES.orderEvents, queue: QUEUES.orderProcessing, routingKey: ANY_STATUS_CHANGED }), 'bind the processor\'s work queue to status events')
 })
 
 t.test('the order-processor declares all it owns and binds its work queue to orders.events, but may not publish there, nor declare it', async t => {

@@ -173,7 +173,7 @@ function readMachineTicks (): MachineTicks {
 }
 
 /** pid → label for the processes listening on the given TCP ports (127.0.0.1 or any address). */
-function pidsListeningOn (ports: Array<[number, string]>): Map<number, string> {
+export function pidsListeningOn (ports: Array<[number, string]>): Map<number, string> {
   const labelByInode = new Map<string, string>()
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     for (const line of readText(file).split('\n').slice(1)) {

@@ -23,6 +23,7 @@ import { checkTargets, formatConsoleReport, writeReports, type BenchResult, type
 import { measureCreatePath } from './create-path.ts'
 import { cpuPerCreateRequest, cpuPerPipelineOrder } from './cpu-budgets.ts'
 import { measureGrowth } from './growth.ts'
+import { audienceChecks, measureAudience } from './audience.ts'
 
 const USERS = 4
 // GET /orders?limit=20 needs a full page per user.
@@ -30,8 +31,8 @@ const ORDERS_PER_USER = 20
 const SETTLE_TIMEOUT_MS = 30_000
 // The create path leaves every order it took for the processor: seconds of work at its rate.
 const CREATE_PATH_DRAIN_TIMEOUT_MS = 90_000
-// The whole run, whatever happens (a full run took six minutes on a quiet machine, about half of it the growth phase).
-const HARD_LIMIT_MS = 20 * 60_000
+// The whole run, whatever happens (a full run takes about twelve minutes: four of them the audience's rounds, three the growth phase).
+const HARD_LIMIT_MS = 25 * 60_000
 
 const options = parseBenchOptions(process.argv.slice(2))
 const log = (line: string) => { console.log(`bench: ${line}`) }
@@ -157,6 +158,13 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
     }
   }
 
+  let audience: BenchResult['audience'] = null
+  if (run.has('audience')) {
+    // Its own users (their tokens must outlive its rounds) and its own watchers.
+    audience = await measureAudience({ gatewayUrl: target.gatewayUrl, ports: target.ports, meter, runId, pairs: options.quick ? 1 : 3, idleS: options.quick ? 3 : 10, latencyS: options.durationS, log, notes })
+    await settle(target.db, users, notes)
+  }
+
   let growth: BenchResult['growth'] = null
   if (run.has('growth')) {
     // Last: it leaves a million orders behind, and the processor a backlog of the POSTs' orders.
@@ -165,7 +173,7 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
   }
 
   const cpuPer = { createRequest: cpuPerCreateRequest(createPath), pipelineOrder: cpuPerPipelineOrder(pipelineFigures) }
-  const partial = { baseline, http, createPath, pipeline: pipelineFigures, cpuPer, growth }
+  const partial = { baseline, http, createPath, pipeline: pipelineFigures, cpuPer, audience, growth }
   return {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -173,7 +181,7 @@ async function runMeasurements (target: BenchTarget, startedAt: string): Promise
     options: { durationS: options.durationS, connections: options.connections, stepS: options.stepS, quick: options.quick, maxRate: options.maxRate, only: [...options.only] },
     idleCpu,
     ...partial,
-    targets: checkTargets(partial),
+    targets: [...checkTargets(partial), ...audienceChecks(audience)],
     notes
   }
 }

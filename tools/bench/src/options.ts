@@ -25,7 +25,7 @@ export interface BenchOptions {
   amqpUrl: string
 }
 
-export const MEASUREMENTS = ['baseline', 'post', 'get', 'list', 'login', 'pipeline', 'growth'] as const
+export const MEASUREMENTS = ['baseline', 'post', 'get', 'list', 'login', 'pipeline', 'audience', 'growth'] as const
 export type Measurement = typeof MEASUREMENTS[number]
 
 export const USAGE = `pnpm bench [--duration <s>] [--connections <n>] [--quick] [--max-rate <n>] [--only <list>]
@@ -36,9 +36,11 @@ export const USAGE = `pnpm bench [--duration <s>] [--connections <n>] [--quick] 
   --quick              2 s each, shorter pipeline steps: a smoke run
   --max-rate <n>       the pipeline search never offers more orders/s than this (default 4000)
   --only <list>        some of ${MEASUREMENTS.join(',')} (default: all); the ratios need
-                       baseline and the figure they divide; growth (last: it seeds 1,000,000
-                       orders) compares POST /orders, GET /orders/{id} and GET /orders?limit=20
-                       before and after, in a system the bench starts
+                       baseline and the figure they divide; audience: 5,000 WebSockets in
+                       rounds with and without them (AUDIENCE_P99_TOLERANCE, default 1.25);
+                       growth (last: it seeds 1,000,000 orders) compares POST /orders,
+                       GET /orders/{id} and GET /orders?limit=20 before and after, in a
+                       system the bench starts
   --start              always start a system of its own (free ports), even when one answers
                        at GATEWAY_URL
   --log-level <level>  LOG_LEVEL of the services of a system the bench starts (default warn;

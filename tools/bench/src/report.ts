@@ -9,6 +9,7 @@ import type { PipelineFigures } from './pipeline.ts'
 import type { PipelineStep } from './pipeline-step.ts'
 import { formatGrowth, growthTargets, type GrowthFigures } from './growth.ts'
 import { round } from './stats.ts'
+import { formatAudience, type AudienceFigures } from './audience.ts'
 
 /** What one measurement cost the machine while it ran. */
 export interface Cost { cpu: CpuReport }
@@ -31,6 +32,8 @@ export interface BenchResult {
   growth: GrowthFigures | null
   /** CPU of the platform's processes per create request and per pipeline order (the budgets). */
   cpuPer: { createRequest: CpuPerUnit | null, pipelineOrder: CpuPerUnit | null }
+  /** `--only audience`: 5,000 WebSockets open, in rounds alternating with rounds without them. */
+  audience: AudienceFigures | null
   targets: TargetCheck[]
   notes: string[]
 }
@@ -133,6 +136,7 @@ export function formatConsoleReport (result: BenchResult): string {
   for (const [name, cpu, requests] of cpuByMeasurement(result)) out.push(`  ${name}: ${formatCpu(cpu, requests)}`)
   out.push('', 'CPU of the platform per request or order (ms; every process but the bench and other people\'s):')
   for (const line of cpuPerUnitLines(result)) out.push(`  ${line}`)
+  if (result.audience) out.push('', ...formatAudience(result.audience))
   out.push(...formatGrowth(result.growth, false))
   out.push('', 'Targets:', ...result.targets.map(check => `  ${passOrFail(check).padEnd(4)}  ${formatCheck(check)}`))
   if (result.notes.length > 0) out.push('', ...result.notes.map(note => `note: ${note}`))
@@ -201,6 +205,7 @@ export function formatMarkdownReport (result: BenchResult): string {
   for (const [name, cpu, requests] of cpuByMeasurement(result)) out.push(`- **${name}**: ${formatCpu(cpu, requests)}`)
   out.push('', '## CPU of the platform per request or order', '', 'ms of CPU, every process but the bench and other people\'s (RabbitMQ serves every vhost on the machine).', '')
   for (const line of cpuPerUnitLines(result)) out.push(`- ${line}`)
+  if (result.audience) out.push('', '## Audience', '', ...formatAudience(result.audience).map(line => `    ${line}`))
   out.push('', '## Targets', '', ...result.targets.map(check => `- **${passOrFail(check)}** ${formatCheck(check)}`))
   out.push(...formatGrowth(result.growth, true))
 

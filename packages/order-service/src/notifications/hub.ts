@@ -15,6 +15,11 @@ export interface NotificationHubOptions {
   heartbeatIntervalMs?: number
 }
 
+// The heartbeat visits one slice of the sockets per tick, HEARTBEAT_SLICES ticks per interval:
+// thousands of sockets are pinged a few hundred at a time, not all in one burst that would
+// delay every status push behind it (doc/performance.md, "Audience growth").
+const HEARTBEAT_SLICES = 10
+
 /**
  * The WebSockets of this replica, by user. Every status change of an order is sent to its
  * owner's sockets and to nobody else's.
@@ -25,11 +30,16 @@ export class OrderNotificationHub {
   readonly #log: Logger
   readonly #maxBufferedBytes: number
   readonly #heartbeat: NodeJS.Timeout
+  /** Each socket in one slice, given round-robin: each slice is checked once per heartbeat interval. */
+  readonly #heartbeatSlices = Array.from({ length: HEARTBEAT_SLICES }, () => new Set<WebSocket>())
+  #nextSlice = 0
+  #tick = 0
 
   constructor (options: NotificationHubOptions) {
     this.#log = options.log
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024
-    this.#heartbeat = setInterval(() => { this.#checkHeartbeats() }, options.heartbeatIntervalMs ?? 30_000)
+    const intervalMs = options.heartbeatIntervalMs ?? 30_000
+    this.#heartbeat = setInterval(() => { this.#checkHeartbeats() }, intervalMs / HEARTBEAT_SLICES)
     this.#heartbeat.unref()
   }
 
@@ -45,9 +55,12 @@ export class OrderNotificationHub {
     sockets.add(socket)
     orderMetrics.webSocketConnections.inc()
     this.#alive.add(socket)
+    const slice = this.#heartbeatSlices[this.#nextSlice++ % HEARTBEAT_SLICES]!
+    slice.add(socket)
     socket.on('pong', () => { this.#alive.add(socket) })
     socket.on('close', () => {
       orderMetrics.webSocketConnections.dec()
+      slice.delete(socket)
       sockets.delete(socket)
       if (sockets.size === 0 && this.#socketsByUser.get(userId) === sockets) this.#socketsByUser.delete(userId)
     })
@@ -81,13 +94,13 @@ export class OrderNotificationHub {
     }
   }
 
+  /** One slice: a socket that did not answer its previous ping (one interval ago) is dead. */
   #checkHeartbeats (): void {
-    for (const sockets of this.#socketsByUser.values()) {
-      for (const socket of sockets) {
-        if (!this.#alive.has(socket)) { socket.terminate(); continue }
-        this.#alive.delete(socket)
-        socket.ping()
-      }
+    const slice = this.#heartbeatSlices[this.#tick++ % HEARTBEAT_SLICES]!
+    for (const socket of slice) {
+      if (!this.#alive.has(socket)) { socket.terminate(); continue }
+      this.#alive.delete(socket)
+      socket.ping()
     }
   }
 }

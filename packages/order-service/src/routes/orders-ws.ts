@@ -6,10 +6,13 @@ import type { WebSocket } from 'ws'
 import type { AccessTokenDenylist } from '@orders/platform'
 import type { OrderNotificationHub } from '../notifications/hub.ts'
 import type { SocketLeases } from '../notifications/socket-leases.ts'
+import type { StatusBindings } from '../notifications/status-bindings.ts'
 
 export interface OrdersWebSocketOptions {
   hub: OrderNotificationHub
   leases: SocketLeases
+  /** This replica's queue bindings: each socket holds its user's; none, and the socket hears only what the hub is told directly (route tests). */
+  statusBindings?: StatusBindings
   /** A socket whose token is revoked is closed like one whose token expired. */
   denylist: AccessTokenDenylist
   /** Origins besides the gateway's own (the request's Host) whose pages may open the socket. */
@@ -21,7 +24,7 @@ export interface OrdersWebSocketOptions {
  * Browsers cannot set headers on a WebSocket, so the access token comes as a query parameter
  * (redacted from logs). A missing, invalid or expired token is refused with 401 before the upgrade.
  */
-const ordersWebSocketRoute: FastifyPluginAsyncTypebox<OrdersWebSocketOptions> = async (app, { hub, leases, denylist, allowedOrigins }) => {
+const ordersWebSocketRoute: FastifyPluginAsyncTypebox<OrdersWebSocketOptions> = async (app, { hub, leases, statusBindings, denylist, allowedOrigins }) => {
   // The open sockets by the jti of the token that opened them, so a revocation closes them.
   const socketsByToken = new Map<string, Set<WebSocket>>()
   const stopListening = denylist.onRevoked(jti => {
@@ -48,6 +51,16 @@ const ordersWebSocketRoute: FastifyPluginAsyncTypebox<OrdersWebSocketOptions> = 
     leaseIds.set(request, leaseId)
   }
   const leaseIds = new WeakMap<FastifyRequest, string>()
+  // The user's binding is in place before the 101, so a change made right after the socket
+  // opened reaches it. The watch is held by the TCP connection, not the WebSocket: it ends
+  // however the connection does, also when the upgrade never completes.
+  async function watchOwnOrders (request: FastifyRequest): Promise<void> {
+    if (statusBindings === undefined) return
+    const unwatch = await statusBindings.watch(request.user.sub)
+    const connection = request.raw.socket
+    if (connection.destroyed) unwatch()
+    else connection.once('close', unwatch)
+  }
 
   // @fastify/websocket hides every WebSocket route from OpenAPI; this one is part of the API.
   // Runs after its hook, which belongs to the parent instance.
@@ -56,7 +69,7 @@ const ordersWebSocketRoute: FastifyPluginAsyncTypebox<OrdersWebSocketOptions> = 
   app.get(LIVE_STATUS_PATH, {
     websocket: true,
     onRequest: [checkOrigin, app.requireWebSocketScope(SCOPES.user)],
-    preHandler: takeLease,
+    preHandler: [takeLease, watchOwnOrders],
     schema: {
       tags: ['orders'],
       summary: `Live status changes of the caller's own orders (user token in ?${LIVE_STATUS_TOKEN_PARAM}=)`,

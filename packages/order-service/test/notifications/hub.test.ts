@@ -84,6 +84,16 @@ t.test('heartbeats close a socket that stopped answering pings', async t => {
   t.equal(alive.client.readyState, WebSocket.OPEN)
 })
 
+t.test('heartbeats are spread over the interval, not sent to every socket at once', async t => {
+  const intervalMs = 500
+  const hub = new OrderNotificationHub({ log, heartbeatIntervalMs: intervalMs })
+  t.teardown(() => { hub.closeAll() })
+  const pairs = await Promise.all(Array.from({ length: 20 }, async () => await socketPair(t, hub, randomUUID())))
+  const firstPings = await Promise.all(pairs.map(async ({ client }) => await new Promise<number>(resolve => client.once('ping', () => resolve(Date.now())))))
+  const spread = Math.max(...firstPings) - Math.min(...firstPings)
+  t.ok(spread >= 0.6 * intervalMs, `the first pings of 20 sockets spread over ${spread} ms of a ${intervalMs} ms interval`)
+})
+
 t.test("messages go to the order's owner only", async t => {
   const hub = new OrderNotificationHub({ log })
   t.teardown(() => { hub.closeAll() })

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream'
 import WebSocket from 'ws'
 import pino from 'pino'
 import { Connection } from 'rabbitmq-client'
-import { EXCHANGES, ROUTING_KEYS } from '@orders/contracts'
+import { EXCHANGES, statusChangedRoutingKey } from '@orders/contracts'
 import { AccessTokenDenylist, brokerUser, createBrokerConnection, createEventPublisher, createServiceInstance } from '@orders/platform'
 import { OutboxRelay } from '@orders/outbox'
 import { createTestDatabase, createTestVhost, startTestTokenIssuer } from '@orders/test-support'
@@ -34,10 +34,10 @@ t.test('live status changes over WebSocket', async t => {
   const db = database.as('order-service')
   const relay = new OutboxRelay({ db, schema: ORDERS_SCHEMA, publisher, userId: brokerUser(amqpUrl), log })
   const hub = new OrderNotificationHub({ log })
-  const consumer = consumeStatusEvents({ broker, hub, instanceId: 'test', trustedPublisher: brokerUser(amqpUrl), log })
-  await new Promise(resolve => consumer.once('ready', resolve))
+  const feed = consumeStatusEvents({ broker, hub, instanceId: 'test', trustedPublisher: brokerUser(amqpUrl), log })
+  await new Promise(resolve => feed.consumer.once('ready', resolve))
   const denylist = await AccessTokenDenylist.open({ log })
-  await app.register(orderServiceApp, { db, broker, userServiceUrl: issuer.url, onOutboxCommitted: () => { relay.wake() }, hub, denylist })
+  await app.register(orderServiceApp, { db, broker, userServiceUrl: issuer.url, onOutboxCommitted: () => { relay.wake() }, hub, statusBindings: feed.bindings, denylist })
   await app.listen({ host: '127.0.0.1', port: 0 })
   relay.start()
   const base = `127.0.0.1:${(app.server.address() as AddressInfo).port}`
@@ -45,7 +45,7 @@ t.test('live status changes over WebSocket', async t => {
     hub.closeAll()
     await app.close()
     await relay.stop()
-    await consumer.close()
+    await feed.close()
     await publisher.close()
     await broker.close()
     await issuer.close()
@@ -120,7 +120,7 @@ t.test('live status changes over WebSocket', async t => {
     const messageId = randomUUID()
     const now = new Date().toISOString()
     const event = { type: 'order_status_changed', version: 1, occurred_at: now, data: { order: { ...order, status: 'failed', failure_reason: 'payment_declined', updated_at: now }, previous_status: 'new' } }
-    await forged.send({ exchange: EXCHANGES.orderEvents, routingKey: ROUTING_KEYS.orderStatusChanged, messageId, userId, contentType: 'application/json' }, event)
+    await forged.send({ exchange: EXCHANGES.orderEvents, routingKey: statusChangedRoutingKey(order.user_id), messageId, userId, contentType: 'application/json' }, event)
     return messageId
   }
   async function logged (pattern: RegExp, timeoutMs = 10_000): Promise<string> {

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
+import { statusChangedRoutingKey } from '@orders/contracts'
 import { buildOrderService, sampleItems } from '../../helper.ts'
 
 t.test('cancelling an order', async t => {
@@ -16,7 +17,7 @@ t.test('cancelling an order', async t => {
     const res = await cancel(order.id)
     t.equal(res.statusCode, 200)
     t.match(res.json(), { id: order.id, status: 'cancelled', failure_reason: null })
-    const events = await db.withSchema('orders').selectFrom('outbox').select('payload').where('routing_key', '=', 'order_status_changed').execute()
+    const events = await db.withSchema('orders').selectFrom('outbox').select('payload').where('routing_key', '=', statusChangedRoutingKey(owner)).execute()
     t.ok(events.some(e => (e.payload as any).data.order.id === order.id && (e.payload as any).data.order.status === 'cancelled'))
   })
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { Value } from '@sinclair/typebox/value'
-import { OrderStatusChangedV1 } from '@orders/contracts'
+import { OrderStatusChangedV1, statusChangedRoutingKey } from '@orders/contracts'
 import { buildOrderService, sampleItems } from '../../helper.ts'
 
 t.test('changing an order status', async t => {
@@ -33,10 +33,10 @@ t.test('changing an order status', async t => {
     t.match(failed.json(), { status: 'failed', failure_reason: 'payment_declined' })
   })
 
-  t.test('every status change is an order_status_changed event in the outbox', async t => {
+  t.test('every status change is an order_status_changed event in the outbox, routed by its owner', async t => {
     const order = await place()
     await patch(order.id, { status: 'processing' }, { ...service, 'x-request-id': 'req-patch-1' })
-    const rows = await db.withSchema('orders').selectFrom('outbox').selectAll().where('routing_key', '=', 'order_status_changed').execute()
+    const rows = await db.withSchema('orders').selectFrom('outbox').selectAll().where('routing_key', '=', statusChangedRoutingKey(owner)).execute()
     const row = rows.find(r => (r.payload as any).data.order.id === order.id)
     t.match(row, { exchange: 'orders.events', headers: { 'x-request-id': 'req-patch-1' } })
     t.match(row!.payload, { type: 'order_status_changed', version: 1, data: { previous_status: 'new', order: { status: 'processing' } } })
@@ -46,7 +46,7 @@ t.test('changing an order status', async t => {
     const order = await place()
     await patch(order.id, { status: 'processing' })
     const answer = (await patch(order.id, { status: 'failed', failure_reason: 'payment_declined' })).json()
-    const rows = await db.withSchema('orders').selectFrom('outbox').select('payload').where('routing_key', '=', 'order_status_changed').execute()
+    const rows = await db.withSchema('orders').selectFrom('outbox').select('payload').where('routing_key', '=', statusChangedRoutingKey(owner)).execute()
     const event = rows.map(r => r.payload as any).find(p => p.data.order.id === order.id && p.data.order.status === 'failed')
     t.same(event.data.order, answer, 'the same order as PATCH answered')
     t.equal(event.occurred_at, answer.updated_at)
